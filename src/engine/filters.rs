@@ -1,0 +1,159 @@
+//! Filters that turn a regex match into a believable secret. They kill the
+//! classic false positives of secret scanners: documentation placeholders,
+//! redacted examples, and strings too regular to be random keys.
+//!
+//! Thresholds are chosen so a real random key almost never trips them: a run
+//! of 6 equal characters in a 160-character base62 key has probability
+//! ~2e-7, and so does an ascending run of 6.
+
+use crate::rules::Rule;
+
+/// Case-insensitive substrings that mark a value as a placeholder.
+const PLACEHOLDER_WORDS: &[&[u8]] = &[
+    b"xxxx",
+    b"your",
+    b"placeholder",
+    b"redacted",
+    b"dummy",
+    b"changeme",
+    b"insert",
+    b"example",
+    b"sample",
+    b"replace",
+    b"secret_key",
+    b"api_key",
+    b"apikey",
+    b"token_",
+    b"****",
+    b"....",
+    "…".as_bytes(),
+];
+
+/// Length of a same-character or sequential run that marks a fake value.
+const MAX_RUN: usize = 6;
+
+/// True when the match at `haystack[start..end]` should not be reported.
+pub fn rejects(rule: &Rule, secret: &[u8], haystack: &[u8], start: usize, end: usize) -> bool {
+    if let Some(floor) = rule.spec.min_entropy
+        && shannon_entropy(secret) < floor
+    {
+        return true;
+    }
+    rule.is_excluded(secret) || is_placeholder(rule, secret) || is_templated(haystack, start, end)
+}
+
+/// Shannon entropy in bits per byte.
+pub fn shannon_entropy(bytes: &[u8]) -> f64 {
+    if bytes.is_empty() {
+        return 0.0;
+    }
+    let mut counts = [0u32; 256];
+    for &b in bytes {
+        counts[b as usize] += 1;
+    }
+    let len = bytes.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / len;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Placeholder words, long runs of one character, and sequential runs,
+/// looked for in the part of the secret after the rule's literal prefix (a
+/// prefix such as `sk-proj-` is not evidence of anything).
+fn is_placeholder(rule: &Rule, secret: &[u8]) -> bool {
+    let body = strip_keyword_prefix(rule, secret);
+    if rule.spec.kind == "private-key" {
+        // A PEM body is base64 with fixed header words; only obvious
+        // elisions count.
+        return contains_ci(body, b"....")
+            || contains_ci(body, "…".as_bytes())
+            || contains_ci(body, b"xxxxxxxx");
+    }
+    PLACEHOLDER_WORDS.iter().any(|w| contains_ci(body, w)) || has_run(body)
+}
+
+/// The secret minus the longest keyword it starts with.
+pub fn strip_keyword_prefix<'a>(rule: &Rule, secret: &'a [u8]) -> &'a [u8] {
+    let prefix_len = rule
+        .spec
+        .keywords
+        .iter()
+        .filter(|k| secret.starts_with(k.as_bytes()))
+        .map(|k| k.len())
+        .max()
+        .unwrap_or(0);
+    &secret[prefix_len..]
+}
+
+fn contains_ci(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.len() <= haystack.len()
+        && haystack
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// A run of `MAX_RUN` equal bytes, or of bytes each one above (or below) the
+/// last, such as `aaaaaa`, `abcdef`, `654321`.
+fn has_run(body: &[u8]) -> bool {
+    let (mut same, mut up, mut down) = (1, 1, 1);
+    for pair in body.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        same = if a == b { same + 1 } else { 1 };
+        up = if b.is_ascii_alphanumeric() && a.wrapping_add(1) == b {
+            up + 1
+        } else {
+            1
+        };
+        down = if b.is_ascii_alphanumeric() && b.wrapping_add(1) == a {
+            down + 1
+        } else {
+            1
+        };
+        if same >= MAX_RUN || up >= MAX_RUN || down >= MAX_RUN {
+            return true;
+        }
+    }
+    false
+}
+
+/// A value wrapped as a template slot: `<...>`, `{{...}}`, `${...}`.
+fn is_templated(haystack: &[u8], start: usize, end: usize) -> bool {
+    let before = &haystack[start.saturating_sub(2)..start];
+    let after = &haystack[end..(end + 2).min(haystack.len())];
+    (before.ends_with(b"<") && after.starts_with(b">"))
+        || (before.ends_with(b"{{") && after.starts_with(b"}}"))
+        || (before.ends_with(b"${") && after.starts_with(b"}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entropy_of_uniform_and_constant() {
+        assert_eq!(shannon_entropy(b"aaaa"), 0.0);
+        assert!((shannon_entropy(b"abcd") - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn runs() {
+        assert!(has_run(b"k9aaaaaaz"));
+        assert!(has_run(b"x0123456y"));
+        assert!(has_run(b"qfedcbaq"));
+        assert!(!has_run(b"k9Q2mZ7pL4"));
+    }
+
+    #[test]
+    fn templated_values() {
+        let hay = b"key=<abc> v=${abc} w={{abc}}";
+        assert!(is_templated(hay, 5, 8));
+        assert!(is_templated(hay, 15, 18));
+        assert!(is_templated(hay, 24, 27));
+        assert!(!is_templated(b"key=abc", 4, 7));
+    }
+}

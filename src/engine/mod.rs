@@ -1,0 +1,237 @@
+//! The detection engine: bytes in, matches out. Pure and synchronous, no I/O.
+//!
+//! Scanning is two-phase so that clean bytes cost one pass of a multi-literal
+//! searcher and nothing else:
+//!
+//! 1. one Aho–Corasick pass over every rule's keywords finds candidate offsets;
+//! 2. only the rules whose keywords hit run their regex, and only on a window
+//!    around the hits (windows of one rule are merged, so a dense file runs
+//!    each regex over each byte at most once).
+//!
+//! Then the filters in [`filters`] drop placeholders, low-entropy strings and
+//! excluded values, and overlapping matches of different rules are resolved
+//! to the most specific one.
+
+mod filters;
+mod lines;
+pub mod selftest;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+
+use crate::rules::{Confidence, Rule, RuleSet};
+
+pub use lines::LineIndex;
+
+/// One confirmed secret in a buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    /// Index of the rule in the engine's [`RuleSet`].
+    pub rule: usize,
+    /// Byte range of the secret in the scanned buffer.
+    pub start: usize,
+    pub end: usize,
+    pub confidence: Confidence,
+}
+
+/// A compiled rule set. Cheap to share between threads (`Sync`); build once
+/// per run.
+pub struct Engine {
+    rules: Arc<RuleSet>,
+    keywords: AhoCorasick,
+    /// For each keyword (Aho–Corasick pattern id), the rules that listed it.
+    keyword_rules: Vec<Vec<usize>>,
+}
+
+/// A keyword occurrence, as a byte range.
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    start: usize,
+    end: usize,
+}
+
+impl Engine {
+    pub fn new(rules: Arc<RuleSet>) -> Engine {
+        let mut literals: Vec<&str> = Vec::new();
+        let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
+        for (rule_index, rule) in rules.rules().iter().enumerate() {
+            for keyword in &rule.spec.keywords {
+                match literals.iter().position(|k| k == keyword) {
+                    Some(i) => keyword_rules[i].push(rule_index),
+                    None => {
+                        literals.push(keyword);
+                        keyword_rules.push(vec![rule_index]);
+                    }
+                }
+            }
+        }
+        let keywords = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&literals)
+            .expect("keyword automaton: keywords are validated non-empty literals");
+        Engine {
+            rules,
+            keywords,
+            keyword_rules,
+        }
+    }
+
+    pub fn rules(&self) -> &RuleSet {
+        &self.rules
+    }
+
+    pub fn rule(&self, index: usize) -> &Rule {
+        &self.rules.rules()[index]
+    }
+
+    /// Finds every secret in `haystack`, sorted by position, at most one
+    /// match per byte range.
+    pub fn scan(&self, haystack: &[u8]) -> Vec<Match> {
+        let mut hits_by_rule: Vec<(usize, Hit)> = Vec::new();
+        for m in self.keywords.find_overlapping_iter(haystack) {
+            let hit = Hit {
+                start: m.start(),
+                end: m.end(),
+            };
+            for &rule in &self.keyword_rules[m.pattern().as_usize()] {
+                hits_by_rule.push((rule, hit));
+            }
+        }
+        if hits_by_rule.is_empty() {
+            return Vec::new();
+        }
+        hits_by_rule.sort_by_key(|&(rule, hit)| (rule, hit.start));
+
+        let mut matches = Vec::new();
+        for group in hits_by_rule.chunk_by(|a, b| a.0 == b.0) {
+            let rule_index = group[0].0;
+            let hits: Vec<Hit> = group.iter().map(|&(_, h)| h).collect();
+            self.confirm(rule_index, &hits, haystack, &mut matches);
+        }
+        resolve_overlaps(&self.rules, matches)
+    }
+
+    /// Runs one rule's regex on the merged windows around its hits.
+    fn confirm(&self, rule_index: usize, hits: &[Hit], haystack: &[u8], out: &mut Vec<Match>) {
+        let rule = self.rule(rule_index);
+        let (before, after) = (rule.lookbehind(), rule.lookahead());
+        let mut windows: Vec<(usize, usize)> = Vec::new();
+        for hit in hits {
+            let start = hit.start.saturating_sub(before);
+            let end = (hit.end + after).min(haystack.len());
+            match windows.last_mut() {
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                _ => windows.push((start, end)),
+            }
+        }
+        // A window that grew past its neighbour may report a secret twice;
+        // `resolve_overlaps` drops the copy.
+        for (start, end) in windows {
+            self.confirm_window(rule_index, hits, haystack, start, end, out);
+        }
+    }
+
+    fn confirm_window(
+        &self,
+        rule_index: usize,
+        hits: &[Hit],
+        haystack: &[u8],
+        start: usize,
+        mut end: usize,
+        out: &mut Vec<Match>,
+    ) {
+        let rule = self.rule(rule_index);
+        let regex = rule.regex();
+        // A key that runs past the window would be cut short (or missed);
+        // grow the window and retry a few times before accepting the cut.
+        let mut grow = 0;
+        let found = loop {
+            let mut found = Vec::new();
+            let mut at = start;
+            let mut touches_end = false;
+            while at <= end {
+                let Some(caps) = regex.captures_at(&haystack[..end], at) else {
+                    break;
+                };
+                let whole = caps.get(0).expect("group 0 always matches");
+                let secret = caps.name("secret").unwrap_or(whole);
+                touches_end |= whole.end() == end && end < haystack.len();
+                found.push((secret.start(), secret.end()));
+                // Resume right after the secret, not after the whole match,
+                // so a trailing boundary byte can lead the next key.
+                at = if secret.end() > at {
+                    secret.end()
+                } else {
+                    whole.end().max(at + 1)
+                };
+            }
+            if touches_end && grow < 4 {
+                grow += 1;
+                end = (end + rule.lookahead() * 4 * grow).min(haystack.len());
+                continue;
+            }
+            break found;
+        };
+        for (s, e) in found {
+            if !self.anchored_by_hit(rule, hits, s, e) {
+                continue;
+            }
+            let secret = &haystack[s..e];
+            if filters::rejects(rule, secret, haystack, s, e) {
+                continue;
+            }
+            out.push(Match {
+                rule: rule_index,
+                start: s,
+                end: e,
+                confidence: rule.confidence_for(secret),
+            });
+        }
+    }
+
+    /// Prefix rules: the secret must contain a keyword hit. Context rules: a
+    /// hit must lie within `within` bytes of the secret.
+    fn anchored_by_hit(&self, rule: &Rule, hits: &[Hit], s: usize, e: usize) -> bool {
+        let (lo, hi) = match &rule.spec.context {
+            Some(c) => (s.saturating_sub(c.within), e + c.within),
+            None => (s, e),
+        };
+        // Hits are sorted by start: look at those starting in [lo, hi).
+        let first = hits.partition_point(|h| h.start < lo);
+        hits[first..]
+            .iter()
+            .take_while(|h| h.start < hi)
+            .any(|h| h.end <= hi)
+    }
+}
+
+/// Keeps one match per byte range: where matches of different rules overlap,
+/// the longer secret wins (a `sk-proj-…` key beats a generic match inside
+/// it), then the non-context rule, then the rule loaded first.
+fn resolve_overlaps(rules: &RuleSet, mut matches: Vec<Match>) -> Vec<Match> {
+    let rank = |m: &Match| {
+        let rule = &rules.rules()[m.rule];
+        (
+            std::cmp::Reverse(m.end - m.start),
+            rule.is_context_rule(),
+            m.rule,
+        )
+    };
+    matches.sort_by_key(|m| (rank(m), m.start));
+    // Kept ranges never overlap each other, so the neighbours by start are
+    // the only ones that can overlap a candidate.
+    let mut kept: BTreeMap<usize, Match> = BTreeMap::new();
+    for m in matches {
+        let overlaps_before = kept
+            .range(..m.end)
+            .next_back()
+            .is_some_and(|(_, k)| k.end > m.start);
+        if !overlaps_before {
+            kept.insert(m.start, m);
+        }
+    }
+    kept.into_values().collect()
+}

@@ -1,0 +1,134 @@
+//! The `Finding`: the one record every mode produces and every renderer
+//! prints. Its JSON field names are a public interface (see README), so
+//! fields are only ever added, never renamed.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::engine::{LineIndex, Match};
+use crate::rules::{Confidence, Rule, Severity};
+
+/// Bytes of the matched line kept on each side of the secret in `snippet`;
+/// minified bundles have lines of megabytes.
+const SNIPPET_CONTEXT: usize = 80;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    pub rule_id: String,
+    pub provider: String,
+    /// Human name of the rule.
+    pub name: String,
+    pub kind: String,
+    /// The secret; redacted by the report layer unless `--show-secrets`.
+    pub secret: String,
+    /// SHA-256 of the secret (hex): identifies a key across files and runs
+    /// without revealing it.
+    pub secret_sha256: String,
+    /// Stable identity for baselines: rule id + secret hash + path.
+    pub fingerprint: String,
+    /// Path relative to the scanned root (`-` for stdin).
+    pub path: String,
+    /// 1-based line and byte column of the secret's first byte.
+    pub line: usize,
+    pub column: usize,
+    /// The matched line, cut to the neighbourhood of the secret.
+    pub snippet: String,
+    pub client_side: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exposure: Option<String>,
+    pub severity: Severity,
+    pub confidence: Confidence,
+    pub rotate_url: String,
+}
+
+impl Finding {
+    /// Builds a finding for `m`, found in `haystack` at `path`.
+    pub fn from_match(
+        rule: &Rule,
+        m: &Match,
+        haystack: &[u8],
+        path: &str,
+        lines: &mut LineIndex,
+    ) -> Finding {
+        let secret_bytes = &haystack[m.start..m.end];
+        let secret = String::from_utf8_lossy(secret_bytes).into_owned();
+        let secret_sha256 = hex::encode(Sha256::digest(secret_bytes));
+        let (line, column) = lines.locate(m.start);
+        Finding {
+            rule_id: rule.spec.id.clone(),
+            provider: rule.spec.provider.clone(),
+            name: rule.spec.name.clone(),
+            kind: rule.spec.kind.clone(),
+            fingerprint: fingerprint(&rule.spec.id, &secret_sha256, path),
+            secret_sha256,
+            secret,
+            path: path.to_string(),
+            line,
+            column,
+            snippet: snippet(lines.line_bytes(m.start), column - 1, m.end - m.start),
+            client_side: false,
+            exposure: None,
+            severity: rule.spec.severity,
+            confidence: m.confidence,
+            rotate_url: rule.spec.rotate_url.clone(),
+        }
+    }
+}
+
+/// `sha256(rule_id \0 secret_sha256 \0 path)`, hex. Line numbers are left
+/// out on purpose: they move when unrelated lines change.
+pub fn fingerprint(rule_id: &str, secret_sha256: &str, path: &str) -> String {
+    let mut hasher = Sha256::new();
+    for part in [rule_id, secret_sha256, path] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// The part of `line` around the secret at `col..col + len`, lossily decoded.
+/// A multi-line secret (a PEM block) keeps only its first line.
+fn snippet(line: &[u8], col: usize, len: usize) -> String {
+    let start = floor_char_boundary(line, col.saturating_sub(SNIPPET_CONTEXT));
+    let end = floor_char_boundary(line, (col + len + SNIPPET_CONTEXT).min(line.len()));
+    let mut text = String::new();
+    if start > 0 {
+        text.push_str("...");
+    }
+    text.push_str(String::from_utf8_lossy(&line[start..end]).trim());
+    if end < line.len() {
+        text.push_str("...");
+    }
+    text
+}
+
+/// Moves `i` back to the start of a UTF-8 sequence so a cut never splits a
+/// character (a lossy decode would show a replacement character).
+fn floor_char_boundary(bytes: &[u8], mut i: usize) -> usize {
+    while i > 0 && i < bytes.len() && (bytes[i] & 0b1100_0000) == 0b1000_0000 {
+        i -= 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_ignores_line_but_not_path() {
+        let a = fingerprint("r", "h", "a.py");
+        assert_eq!(a, fingerprint("r", "h", "a.py"));
+        assert_ne!(a, fingerprint("r", "h", "b.py"));
+        assert_ne!(a, fingerprint("r2", "h", "a.py"));
+    }
+
+    #[test]
+    fn snippet_cuts_long_lines() {
+        let line = format!("{}KEY{}", "a".repeat(200), "b".repeat(200));
+        let s = snippet(line.as_bytes(), 200, 3);
+        assert!(s.starts_with("...") && s.ends_with("..."));
+        assert!(s.contains("KEY"));
+        assert_eq!(s.len(), 3 + 80 + 3 + 80 + 3);
+    }
+}

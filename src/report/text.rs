@@ -1,0 +1,143 @@
+//! Text output for people: findings grouped by file, the worst first within
+//! the run's order, then what was skipped, then a one-line summary. Every
+//! string that came from a scanned file goes through `sanitize`.
+
+use std::io::{self, Write};
+
+use crate::finding::Finding;
+use crate::rules::Severity;
+use crate::scan::ScanOutcome;
+use crate::source::SkipReason;
+
+use super::sanitize::for_terminal;
+
+struct Style {
+    color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn severity(&self, severity: Severity) -> String {
+        let code = match severity {
+            Severity::Critical => "1;31",
+            Severity::High => "31",
+            Severity::Medium => "33",
+            Severity::Low | Severity::Warning => "36",
+        };
+        self.paint(code, severity.as_str())
+    }
+}
+
+pub fn write(
+    out: &mut dyn Write,
+    findings: &[Finding],
+    outcome: &ScanOutcome,
+    color: bool,
+) -> io::Result<()> {
+    let style = Style { color };
+    for group in findings.chunk_by(|a, b| a.path == b.path) {
+        writeln!(out, "{}", style.paint("1", &for_terminal(&group[0].path)))?;
+        for f in group {
+            writeln!(
+                out,
+                "  {}:{}  {}  {}  {} ({})",
+                f.line,
+                f.column,
+                style.severity(f.severity),
+                f.rule_id,
+                for_terminal(&f.secret),
+                f.name,
+            )?;
+            writeln!(out, "      {}", style.paint("2", &for_terminal(&f.snippet)))?;
+            if let Some(exposure) = &f.exposure {
+                writeln!(out, "      exposure: {}", for_terminal(exposure))?;
+            }
+            writeln!(out, "      rotate: {}", f.rotate_url)?;
+        }
+        writeln!(out)?;
+    }
+    write_skipped(out, outcome, &style)?;
+    writeln!(out, "{}", summary(outcome, findings))
+}
+
+/// Every skip except binary files is listed (those are only counted: a
+/// tree of images would drown the report).
+fn write_skipped(out: &mut dyn Write, outcome: &ScanOutcome, style: &Style) -> io::Result<()> {
+    let listed: Vec<_> = outcome
+        .skipped
+        .iter()
+        .filter(|s| s.reason != SkipReason::Binary)
+        .collect();
+    for skip in &listed {
+        let label = if skip.reason.is_error() {
+            style.paint("31", "error")
+        } else {
+            "skipped".to_string()
+        };
+        writeln!(
+            out,
+            "{label}: {} ({}: {})",
+            for_terminal(&skip.path),
+            skip.reason.as_str(),
+            for_terminal(&skip.detail)
+        )?;
+    }
+    if !listed.is_empty() {
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+fn summary(outcome: &ScanOutcome, findings: &[Finding]) -> String {
+    let stats = &outcome.stats;
+    let mut files: Vec<&str> = findings.iter().map(|f| f.path.as_str()).collect();
+    files.dedup();
+    let mut line = format!(
+        "{} in {} · scanned {}, {} in {} ms",
+        plural(findings.len() as u64, "finding"),
+        plural(files.len() as u64, "file"),
+        plural(stats.files_scanned, "file"),
+        human_bytes(stats.bytes_scanned),
+        stats.duration_ms
+    );
+    let skipped: u64 = stats.skipped.values().sum();
+    if skipped > 0 {
+        let parts: Vec<String> = stats
+            .skipped
+            .iter()
+            .map(|(reason, n)| format!("{n} {reason}"))
+            .collect();
+        line.push_str(&format!(" · skipped {skipped} ({})", parts.join(", ")));
+    }
+    line
+}
+
+fn plural(n: u64, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}

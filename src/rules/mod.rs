@@ -1,0 +1,240 @@
+//! Rules are data: TOML files (built-in ones live in `rules/` and are embedded
+//! by `build.rs`). This module parses and validates them and nothing else; the
+//! engine decides how to run them.
+//!
+//! Regexes compile lazily, on a rule's first keyword hit, because a pre-commit
+//! hook that scans three staged files should not pay to compile ~60 patterns
+//! it will never run. `RuleSet::compile_all` exists for validation.
+
+mod spec;
+
+use std::sync::OnceLock;
+
+use regex::bytes::{Regex, RegexBuilder};
+
+pub use spec::{Confidence, RuleSpec, Severity};
+
+mod builtin {
+    include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+}
+
+/// Size limit for one compiled regex: big enough for any sane key pattern,
+/// small enough that a hostile custom rule fails with a clear error instead
+/// of eating memory.
+const REGEX_SIZE_LIMIT: usize = 8 * 1024 * 1024;
+
+/// Default bytes after a keyword hit a pattern may reach.
+pub const DEFAULT_WINDOW: usize = 512;
+/// Bytes before a keyword hit that a prefix rule's pattern may start at (room
+/// for a leading boundary and keys whose keyword sits a little inside).
+pub const PREFIX_LOOKBEHIND: usize = 64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    #[error("{origin}: invalid TOML: {message}")]
+    Toml { origin: String, message: String },
+    #[error("{origin}: rule `{id}`: {message}")]
+    Invalid {
+        origin: String,
+        id: String,
+        message: String,
+    },
+    #[error("rule id `{id}` is defined twice ({first} and {second})")]
+    Duplicate {
+        id: String,
+        first: String,
+        second: String,
+    },
+}
+
+/// A validated rule, ready for the engine.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub spec: RuleSpec,
+    /// Where the rule came from (a file name), for error messages.
+    pub origin: String,
+    regex: OnceLock<Regex>,
+    exclude: Vec<Regex>,
+    confident_if: Vec<Regex>,
+}
+
+impl Rule {
+    fn new(spec: RuleSpec, origin: &str) -> Result<Rule, RuleError> {
+        let invalid = |message: String| RuleError::Invalid {
+            origin: origin.to_string(),
+            id: spec.id.clone(),
+            message,
+        };
+        if spec.id.is_empty()
+            || !spec
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(invalid(
+                "id must be non-empty kebab-case (a-z, 0-9, -)".into(),
+            ));
+        }
+        if spec.keywords.is_empty() || spec.keywords.iter().any(|k| k.is_empty()) {
+            return Err(invalid("needs at least one non-empty keyword".into()));
+        }
+        // Validate the pattern now (cheaply, by parsing) so a broken rule is
+        // an error at load time, not a surprise on the first hit.
+        regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .utf8(false)
+            .build()
+            .parse(&spec.pattern)
+            .map_err(|e| invalid(format!("invalid pattern: {e}")))?;
+        let compile_list = |list: &[String], field: &str| -> Result<Vec<Regex>, RuleError> {
+            list.iter()
+                .map(|p| {
+                    build_regex(p).map_err(|e| invalid(format!("invalid `{field}` regex: {e}")))
+                })
+                .collect()
+        };
+        let exclude = compile_list(&spec.exclude, "exclude")?;
+        let confident_if = compile_list(&spec.confident_if, "confident_if")?;
+        Ok(Rule {
+            spec,
+            origin: origin.to_string(),
+            regex: OnceLock::new(),
+            exclude,
+            confident_if,
+        })
+    }
+
+    /// The compiled pattern. Compiles on first use; the pattern was already
+    /// parsed at load time, so only the size limit can fail here, and
+    /// `RuleSet::compile_all` checks that for every rule up front.
+    pub fn regex(&self) -> &Regex {
+        self.regex.get_or_init(|| {
+            build_regex(&self.spec.pattern).unwrap_or_else(|_| {
+                // Unreachable for rules that passed `compile_all`; a regex that
+                // can never match keeps the scan going rather than panicking.
+                Regex::new(r"[^\x00-\xff]").expect("static regex")
+            })
+        })
+    }
+
+    pub fn is_context_rule(&self) -> bool {
+        self.spec.context.is_some()
+    }
+
+    /// Bytes before a keyword hit where the pattern may start.
+    pub fn lookbehind(&self) -> usize {
+        match &self.spec.context {
+            Some(c) => c.within,
+            None => PREFIX_LOOKBEHIND,
+        }
+    }
+
+    /// Bytes after a keyword hit where the pattern may end.
+    pub fn lookahead(&self) -> usize {
+        let window = self.spec.window.unwrap_or(DEFAULT_WINDOW);
+        match &self.spec.context {
+            Some(c) => window.max(c.within),
+            None => window,
+        }
+    }
+
+    pub fn is_excluded(&self, secret: &[u8]) -> bool {
+        self.exclude.iter().any(|r| r.is_match(secret))
+    }
+
+    pub fn confidence_for(&self, secret: &[u8]) -> Confidence {
+        if self.confident_if.iter().any(|r| r.is_match(secret)) {
+            Confidence::High
+        } else {
+            self.spec.confidence
+        }
+    }
+}
+
+fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern)
+        .unicode(false)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+}
+
+/// Every rule in force for a run.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+}
+
+impl RuleSet {
+    /// The rules embedded in the binary.
+    pub fn builtin() -> Result<RuleSet, RuleError> {
+        let mut set = RuleSet::default();
+        for (name, text) in builtin::BUILTIN_RULE_FILES {
+            set.add_toml(name, text)?;
+        }
+        Ok(set)
+    }
+
+    /// Parses one rules file (`[[rule]]` tables) and adds its rules.
+    pub fn add_toml(&mut self, origin: &str, text: &str) -> Result<(), RuleError> {
+        let file: spec::RuleFile = toml::from_str(text).map_err(|e| RuleError::Toml {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        for spec in file.rule {
+            self.add(Rule::new(spec, origin)?)?;
+        }
+        Ok(())
+    }
+
+    fn add(&mut self, rule: Rule) -> Result<(), RuleError> {
+        if let Some(existing) = self.get(&rule.spec.id) {
+            return Err(RuleError::Duplicate {
+                id: rule.spec.id.clone(),
+                first: existing.origin.clone(),
+                second: rule.origin.clone(),
+            });
+        }
+        self.rules.push(rule);
+        Ok(())
+    }
+
+    /// Compiles every pattern now (validation, `rules check`, tests).
+    pub fn compile_all(&self) -> Result<(), RuleError> {
+        for rule in &self.rules {
+            build_regex(&rule.spec.pattern).map_err(|e| RuleError::Invalid {
+                origin: rule.origin.clone(),
+                id: rule.spec.id.clone(),
+                message: format!("pattern does not compile: {e}"),
+            })?;
+        }
+        Ok(())
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.spec.id == id)
+    }
+
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Keeps only the rules `keep` accepts (config `disable`, self-tests).
+    pub fn retain(&mut self, mut keep: impl FnMut(&Rule) -> bool) {
+        self.rules.retain(|r| keep(r));
+    }
+
+    /// A new set holding copies of the rules `keep` accepts.
+    pub fn subset(&self, mut keep: impl FnMut(&Rule) -> bool) -> RuleSet {
+        RuleSet {
+            rules: self.rules.iter().filter(|r| keep(r)).cloned().collect(),
+        }
+    }
+}

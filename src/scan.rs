@@ -1,0 +1,138 @@
+//! Wires one run together: a source feeds blobs, the engine finds matches,
+//! matches become findings, and the counts become stats. The one place that
+//! knows about all three; each of them stays ignorant of the others.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use crate::engine::{Engine, LineIndex};
+use crate::finding::Finding;
+use crate::source::{BlobSink, Skip, SkipReason};
+
+/// What a run found, plus what it could not look at.
+#[derive(Debug, Default)]
+pub struct ScanOutcome {
+    pub findings: Vec<Finding>,
+    pub skipped: Vec<Skip>,
+    pub stats: Stats,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Stats {
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+    pub findings: u64,
+    /// Skipped inputs by reason (`binary`, `too-large`, `not-a-file`,
+    /// `symlink-loop`, `unreadable`).
+    pub skipped: BTreeMap<&'static str, u64>,
+    /// Inputs that should have been scanned and could not be (exit code 2).
+    pub errors: u64,
+    pub duration_ms: u64,
+}
+
+/// Collects findings from blobs as sources deliver them.
+pub struct Collector<'e> {
+    engine: &'e Engine,
+    findings: Mutex<Vec<Finding>>,
+    skipped: Mutex<Vec<Skip>>,
+    files: AtomicU64,
+    bytes: AtomicU64,
+    started: Instant,
+}
+
+impl<'e> Collector<'e> {
+    pub fn new(engine: &'e Engine) -> Collector<'e> {
+        Collector {
+            engine,
+            findings: Mutex::default(),
+            skipped: Mutex::default(),
+            files: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            started: Instant::now(),
+        }
+    }
+
+    /// Sorts and deduplicates what was collected and computes the stats.
+    pub fn finish(self) -> ScanOutcome {
+        let elapsed = self.started.elapsed();
+        let mut findings = self
+            .findings
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner());
+        let mut skipped = self.skipped.into_inner().unwrap_or_else(|e| e.into_inner());
+        findings.sort_by(|a, b| {
+            (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
+        });
+        // Overlapping roots (`scan . src`) can deliver a file twice.
+        findings.dedup_by(|a, b| {
+            a.path == b.path && a.line == b.line && a.column == b.column && a.rule_id == b.rule_id
+        });
+        skipped.sort_by(|a, b| (&a.path, a.reason).cmp(&(&b.path, b.reason)));
+        let stats = Stats {
+            files_scanned: self.files.into_inner(),
+            bytes_scanned: self.bytes.into_inner(),
+            findings: findings.len() as u64,
+            skipped: count_by_reason(&skipped),
+            errors: skipped.iter().filter(|s| s.reason.is_error()).count() as u64,
+            duration_ms: duration_ms(elapsed),
+        };
+        ScanOutcome {
+            findings,
+            skipped,
+            stats,
+        }
+    }
+}
+
+fn count_by_reason(skipped: &[Skip]) -> BTreeMap<&'static str, u64> {
+    let mut counts = BTreeMap::new();
+    for skip in skipped {
+        *counts.entry(skip.reason.as_str()).or_insert(0) += 1;
+    }
+    counts
+}
+
+fn duration_ms(d: Duration) -> u64 {
+    d.as_millis().try_into().unwrap_or(u64::MAX)
+}
+
+impl BlobSink for Collector<'_> {
+    fn blob(&self, path: &str, bytes: &[u8]) {
+        self.files.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        let matches = self.engine.scan(bytes);
+        if matches.is_empty() {
+            return;
+        }
+        let mut lines = LineIndex::new(bytes);
+        let found: Vec<Finding> = matches
+            .iter()
+            .map(|m| Finding::from_match(self.engine.rule(m.rule), m, bytes, path, &mut lines))
+            .collect();
+        self.findings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(found);
+    }
+
+    fn skipped(&self, skip: Skip) {
+        self.skipped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(skip);
+    }
+}
+
+impl ScanOutcome {
+    pub fn has_errors(&self) -> bool {
+        self.skipped.iter().any(|s| s.reason.is_error())
+    }
+
+    pub fn count_skipped(&self, reason: SkipReason) -> usize {
+        self.skipped.iter().filter(|s| s.reason == reason).count()
+    }
+}
