@@ -11,10 +11,12 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::audit::{AuditOptions, audit};
 use crate::engine::Engine;
 use crate::report::{self, Format, ReportOptions};
 use crate::rules::RuleSet;
 use crate::scan::{Collector, ScanOutcome};
+use crate::source::git::GitRepo;
 use crate::source::{self, fs::WalkOptions};
 
 /// Exit codes are part of the interface: CI steps and hooks branch on them.
@@ -47,6 +49,10 @@ pub struct Cli {
 enum Command {
     /// Scan files and directories (`-` reads standard input).
     Scan(ScanArgs),
+    /// Audit a git repository's whole history (every blob reachable from any
+    /// ref, each scanned once), attributing each key to the commit that
+    /// introduced it.
+    Git(GitArgs),
     /// Inspect the built-in rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -77,6 +83,25 @@ struct ScanArgs {
     follow: bool,
 
     /// Skip files larger than this (bytes, or with a K/M/G suffix).
+    #[arg(long, value_name = "SIZE", default_value = "25M", value_parser = parse_size)]
+    max_file_size: u64,
+
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+struct GitArgs {
+    /// The repository (a work tree, a `.git` directory or a bare repository).
+    #[arg(value_name = "REPO", default_value = ".")]
+    repo: PathBuf,
+
+    /// Also scan objects no ref reaches (dropped stashes, rewritten history
+    /// not yet garbage-collected).
+    #[arg(long)]
+    all_objects: bool,
+
+    /// Skip blobs larger than this (bytes, or with a K/M/G suffix).
     #[arg(long, value_name = "SIZE", default_value = "25M", value_parser = parse_size)]
     max_file_size: u64,
 
@@ -153,6 +178,7 @@ pub fn run() -> ExitCode {
 fn dispatch(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Scan(args) => scan(args),
+        Command::Git(args) => git(args),
         Command::Rules(RulesCommand::List { format }) => list_rules(format),
     }
 }
@@ -185,6 +211,19 @@ fn scan(args: ScanArgs) -> Result<u8> {
     };
     source::fs::walk(&files, &options, &collector);
     let outcome = collector.finish();
+    emit(&outcome, engine.rules(), &args.output)?;
+    Ok(exit_code(&outcome))
+}
+
+fn git(args: GitArgs) -> Result<u8> {
+    let repo = GitRepo::open(&args.repo)?;
+    let engine = Engine::new(load_rules()?);
+    let options = AuditOptions {
+        all_objects: args.all_objects,
+        max_blob_size: args.max_file_size,
+        threads: thread_count(args.output.threads),
+    };
+    let outcome = audit(&repo, &engine, &options)?;
     emit(&outcome, engine.rules(), &args.output)?;
     Ok(exit_code(&outcome))
 }

@@ -39,6 +39,31 @@ pub struct Finding {
     pub severity: Severity,
     pub confidence: Confidence,
     pub rotate_url: String,
+    /// Where in git history the secret was introduced (git modes only).
+    #[serde(flatten)]
+    pub git: Option<GitInfo>,
+}
+
+/// Git attribution: the commit that introduced a secret at its path, and how
+/// far it spread. JSON names are part of the public interface.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct GitInfo {
+    /// The introducing commit (full hex id).
+    pub commit: String,
+    pub author: String,
+    pub email: String,
+    /// Author date of the introducing commit, RFC 3339.
+    pub date: String,
+    /// First line of the introducing commit's message.
+    pub summary: String,
+    /// Whether the file at `path` still holds the secret at HEAD.
+    pub in_head: bool,
+    /// How many commits have the secret at this path.
+    pub commit_count: u64,
+    /// Refs (branches, tags, remotes, stash) whose history holds it.
+    pub branches: Vec<String>,
+    /// Blob id of the file version the line/column refer to.
+    pub blob: String,
 }
 
 impl Finding {
@@ -71,6 +96,16 @@ impl Finding {
             severity: rule.spec.severity,
             confidence: m.confidence,
             rotate_url: rule.spec.rotate_url.clone(),
+            git: None,
+        }
+    }
+
+    /// The same finding at another path (fingerprint recomputed).
+    pub fn at_path(&self, path: &str) -> Finding {
+        Finding {
+            path: path.to_string(),
+            fingerprint: fingerprint(&self.rule_id, &self.secret_sha256, path),
+            ..self.clone()
         }
     }
 }

@@ -2,16 +2,20 @@
 //!
 //! Data flows one way, and the modules follow it:
 //!
-//! - [`source`]: where bytes come from (filesystem tree, stdin);
+//! - [`source`]: where bytes come from (filesystem tree, stdin, git history);
 //! - [`engine`]: bytes in, matches out (keyword prefilter, regex confirm, filters);
 //! - [`rules`]: the detectors, as data (`rules/*.toml`, embedded);
 //! - [`finding`]: the one record every mode produces;
 //! - [`scan`]: wires a source to the engine and collects findings and stats;
+//! - [`enrich`]: what is added to findings afterwards (git attribution);
+//! - [`audit`]: the full-history git audit, end to end;
 //! - [`report`]: redaction and the renderers (text, json, jsonl);
 //! - [`cli`]: argument parsing and exit codes.
 
+pub mod audit;
 pub mod cli;
 pub mod engine;
+pub mod enrich;
 pub mod finding;
 pub mod report;
 pub mod rules;

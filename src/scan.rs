@@ -19,6 +19,9 @@ pub struct ScanOutcome {
     pub findings: Vec<Finding>,
     pub skipped: Vec<Skip>,
     pub stats: Stats,
+    /// Facts about the input worth telling (a shallow clone, submodules not
+    /// followed, LFS pointers not fetched).
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -84,11 +87,12 @@ impl<'e> Collector<'e> {
             findings,
             skipped,
             stats,
+            notes: Vec::new(),
         }
     }
 }
 
-fn count_by_reason(skipped: &[Skip]) -> BTreeMap<&'static str, u64> {
+pub fn count_by_reason(skipped: &[Skip]) -> BTreeMap<&'static str, u64> {
     let mut counts = BTreeMap::new();
     for skip in skipped {
         *counts.entry(skip.reason.as_str()).or_insert(0) += 1;
@@ -96,7 +100,7 @@ fn count_by_reason(skipped: &[Skip]) -> BTreeMap<&'static str, u64> {
     counts
 }
 
-fn duration_ms(d: Duration) -> u64 {
+pub fn duration_ms(d: Duration) -> u64 {
     d.as_millis().try_into().unwrap_or(u64::MAX)
 }
 

@@ -152,8 +152,8 @@ mod tests {
     fn templated_values() {
         let hay = b"key=<abc> v=${abc} w={{abc}}";
         assert!(is_templated(hay, 5, 8));
-        assert!(is_templated(hay, 15, 18));
-        assert!(is_templated(hay, 24, 27));
+        assert!(is_templated(hay, 14, 17));
+        assert!(is_templated(hay, 23, 26));
         assert!(!is_templated(b"key=abc", 4, 7));
     }
 }

@@ -14,6 +14,7 @@ struct Document<'a> {
     findings: &'a [Finding],
     stats: &'a Stats,
     skipped: &'a [Skip],
+    notes: &'a [String],
 }
 
 pub fn write_document(
@@ -25,6 +26,7 @@ pub fn write_document(
         findings,
         stats: &outcome.stats,
         skipped: &outcome.skipped,
+        notes: &outcome.notes,
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)

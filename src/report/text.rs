@@ -56,6 +56,32 @@ pub fn write(
                 f.name,
             )?;
             writeln!(out, "      {}", style.paint("2", &for_terminal(&f.snippet)))?;
+            if let Some(git) = &f.git {
+                let short = &git.commit[..git.commit.len().min(10)];
+                writeln!(
+                    out,
+                    "      introduced in {short} by {} <{}> on {}: {}",
+                    for_terminal(&git.author),
+                    for_terminal(&git.email),
+                    git.date,
+                    for_terminal(&git.summary)
+                )?;
+                writeln!(
+                    out,
+                    "      {} · in {} · refs: {}",
+                    if git.in_head {
+                        "STILL IN HEAD"
+                    } else {
+                        "removed from HEAD (still in history)"
+                    },
+                    plural(git.commit_count, "commit"),
+                    if git.branches.is_empty() {
+                        "none".to_string()
+                    } else {
+                        for_terminal(&git.branches.join(", "))
+                    }
+                )?;
+            }
             if let Some(exposure) = &f.exposure {
                 writeln!(out, "      exposure: {}", for_terminal(exposure))?;
             }
@@ -64,6 +90,9 @@ pub fn write(
         writeln!(out)?;
     }
     write_skipped(out, outcome, &style)?;
+    for note in &outcome.notes {
+        writeln!(out, "note: {}", for_terminal(note))?;
+    }
     writeln!(out, "{}", summary(outcome, findings))
 }
 

@@ -32,6 +32,13 @@ pub fn walk(roots: &[PathBuf], options: &WalkOptions, sink: &dyn BlobSink) {
 
 fn walk_root(root: &Path, options: &WalkOptions, sink: &dyn BlobSink) {
     let root_is_dir = root.is_dir();
+    if !root_is_dir && root.metadata().is_ok_and(|m| m.is_file()) {
+        // A file named on the command line (a hook's staged file, an editor
+        // buffer): read it here; starting walker threads would cost more
+        // than the scan.
+        let display = root.to_string_lossy();
+        return read_file(root, &display, options.max_file_size, &mut Vec::new(), sink);
+    }
     let mut builder = WalkBuilder::new(root);
     builder
         .hidden(false) // `.env` files are where keys live

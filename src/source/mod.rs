@@ -3,6 +3,7 @@
 //! [`BlobSink`]. Sources know nothing about rules or findings.
 
 pub mod fs;
+pub mod git;
 pub mod stdin;
 
 use serde::Serialize;

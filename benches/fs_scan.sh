@@ -1,0 +1,401 @@
+#!/usr/bin/env bash
+# benches/fs_scan.sh: leakhound's filesystem scan against ripgrep.
+#
+# WHAT IT MEASURES
+#   The median wall time of
+#       leakhound scan --no-ignore --threads N --format json CORPUS
+#   divided by the median wall time of
+#       rg --no-ignore --hidden -c -F -j N -f KEYWORDS CORPUS
+#   where CORPUS is >= 200 MiB of real source (copies of the crates in
+#   ~/.cargo/registry/src, with a few fake keys planted) and KEYWORDS holds
+#   every `keywords = [...]` literal of rules/*.toml. The project's target is a
+#   ratio <= 1.3 with the full rule set and N = number of cores. Peak RSS of
+#   each tool (GNU time's %M) is reported next to the times.
+#
+#   A second ratio does the same for one 20 MiB single-line minified JS
+#   bundle (kept outside the tree, so it does not change the main ratio), to
+#   show whether a minified file slows the engine down.
+#
+# WHY THE BASELINE IS FAIR
+#   rg searching for the rule keywords is exactly leakhound's first phase: walk
+#   the tree, read every file, run one multi-literal search. That is the floor
+#   for any keyword-prefiltered scanner; the ratio is what leakhound's extra
+#   work costs (regex confirmation on keyword windows, filters, the report).
+#   - same literals: extracted from the same rules/*.toml that `cargo build`
+#     embeds into the binary just before the run (deduplicated);
+#   - same tree, same thread count: `-j N` and `--threads N`, N = nproc;
+#   - both skip nothing: rg gets --no-ignore --hidden; leakhound gets
+#     --no-ignore and always scans hidden files. Neither follows symlinks,
+#     both skip NUL-containing (binary) files, the corpus has no .git
+#     directory and no file over leakhound's 25M --max-file-size;
+#   - both write to /dev/null, both exit 0/1 on success; output is tiny for
+#     both (`rg -c` prints per-file counts, leakhound a handful of findings);
+#   - the page cache is warm for both (one untimed warm-up run each), and the
+#     timed runs alternate between the tools (order flipped every round), so
+#     drift in machine load hits both alike. It measures CPU, not the disk.
+#
+# USAGE
+#   benches/fs_scan.sh                 (run from anywhere)
+#   RUNS=11 benches/fs_scan.sh         timed runs per tool (default 7)
+#   LEAKHOUND_BENCH_DIR=/data/lhb ...  cache dir (default /tmp/leakhound-bench)
+#   The corpus is built once under $LEAKHOUND_BENCH_DIR and reused while its
+#   marker file (corpus.ready) is present; delete the directory to rebuild.
+#   Needs root (or an installed ripgrep) to apt-get install ripgrep / time.
+
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH_DIR=${LEAKHOUND_BENCH_DIR:-/tmp/leakhound-bench}
+CORPUS=$BENCH_DIR/corpus
+BUNDLE=$BENCH_DIR/minified/bundle.min.js
+MARKER=$BENCH_DIR/corpus.ready
+PLANTED=$BENCH_DIR/planted.tsv        # file, label, sha256 of each planted key
+CORPUS_FORMAT=1                       # bump when the corpus recipe changes
+MIN_BYTES=$((200 * 1024 * 1024))      # corpus floor: 200 MiB of file content
+BUNDLE_BYTES=$((20 * 1024 * 1024))    # the minified bundle: 20 MiB, one line
+RUNS=${RUNS:-7}
+THREADS=$(nproc)
+REGISTRY_SRC=${CARGO_HOME:-$HOME/.cargo}/registry/src
+LEAKHOUND=$REPO/target/release/leakhound
+
+die() { echo "fs_scan.sh: error: $*" >&2; exit 1; }
+note() { echo "fs_scan.sh: $*" >&2; }
+
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "RUNS must be a positive integer, got '$RUNS'"
+
+# ---------------------------------------------------------------- tools ----
+ensure_tools() {
+    local missing=()
+    command -v rg >/dev/null || missing+=(ripgrep)
+    [[ -x /usr/bin/time ]] || missing+=(time)
+    if ((${#missing[@]})); then
+        note "installing ${missing[*]} with apt-get"
+        apt-get update -qq >&2
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >&2
+    fi
+    command -v cargo >/dev/null || export PATH=${CARGO_HOME:-$HOME/.cargo}/bin:$PATH
+    command -v cargo >/dev/null || die "cargo not found"
+    python3 -c 'import tomllib' 2>/dev/null || die "python3 >= 3.11 (tomllib) is required"
+}
+
+# --------------------------------------------------------------- corpus ----
+build_corpus() {
+    note "building corpus in $CORPUS (one-off; reused while $MARKER exists)"
+    rm -rf "$CORPUS" "$BENCH_DIR/minified" "$MARKER" "$PLANTED"
+    mkdir -p "$CORPUS" "$BENCH_DIR/minified"
+    (cd "$REPO" && cargo fetch --quiet)
+
+    local sources=("$REGISTRY_SRC"/*/)
+    [[ -d ${sources[0]} ]] || die "no crate sources under $REGISTRY_SRC (cargo fetch found nothing?)"
+    local src_bytes
+    src_bytes=$(find "${sources[@]}" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+    ((src_bytes > 0)) || die "crate sources under $REGISTRY_SRC are empty"
+
+    local copies=0 bytes=0
+    while ((bytes < MIN_BYTES)); do
+        mkdir "$CORPUS/copy-$copies"
+        cp -a "${sources[@]}" "$CORPUS/copy-$copies/"
+        copies=$((copies + 1))
+        bytes=$((bytes + src_bytes))
+    done
+    note "copied $copies x $((src_bytes / 1000000)) MB of crate sources"
+
+    python3 - "$CORPUS" "$BUNDLE" "$BUNDLE_BYTES" "$PLANTED" <<'PY'
+"""Plants fake keys in a few corpus files and writes the minified bundle."""
+import hashlib, os, random, re, secrets, string, sys, zlib
+from collections import Counter
+
+corpus, bundle_path, bundle_bytes, planted_path = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+ALNUM = string.ascii_letters + string.digits
+URLSAFE = ALNUM + "_-"
+B62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
+
+def looks_like_placeholder(s):
+    """Mirror of the placeholder filter: no runs like aaaa or abcde / 12345."""
+    for i in range(len(s) - 3):
+        if len(set(s[i:i + 4])) == 1:
+            return True
+    for i in range(len(s) - 4):
+        steps = {ord(s[j + 1]) - ord(s[j]) for j in range(i, i + 4)}
+        if steps in ({1}, {-1}):
+            return True
+    return False
+
+def rand(alphabet, n):
+    while True:
+        s = "".join(secrets.choice(alphabet) for _ in range(n))
+        if not looks_like_placeholder(s):
+            return s
+
+def github_pat():
+    body = rand(ALNUM, 30)  # real ghp_ tokens end in a base62 CRC32 of the body
+    crc, check = zlib.crc32(body.encode()), ""
+    while crc:
+        crc, d = divmod(crc, 62)
+        check = B62[d] + check
+    return "ghp_" + body + check.rjust(6, "0")
+
+def openai_key():
+    return "sk-proj-" + rand(URLSAFE, 74) + "T3BlbkFJ" + rand(URLSAFE, 74)
+
+keys = [  # (label, variable name, key)
+    ("openai", "OPENAI_API_KEY", openai_key()),
+    ("anthropic", "ANTHROPIC_API_KEY", "sk-ant-api03-" + rand(URLSAFE, 93) + "AA"),
+    ("github", "GITHUB_TOKEN", github_pat()),
+    ("aws", "AWS_ACCESS_KEY_ID", "AKIA" + rand(string.ascii_uppercase + "234567", 16)),
+    ("stripe", "STRIPE_SECRET_KEY", "sk_live_" + rand(ALNUM, 99)),
+    ("slack", "SLACK_BOT_TOKEN", "xoxb-%s-%s-%s" % (rand(string.digits, 12), rand(string.digits, 13), rand(ALNUM, 24))),
+    ("groq", "GROQ_API_KEY", "gsk_" + rand(ALNUM, 52)),
+]
+LINE = {  # how a leaked key looks in each kind of file
+    ".rs": 'pub const {name}: &str = "{key}";\n',
+    ".toml": '{lname} = "{key}"\n',
+    ".md": "\n    export {name}={key}\n",
+}
+
+# Deterministic choice of host files, spread over the copies.
+candidates = sorted(
+    os.path.join(d, f)
+    for d, _, files in os.walk(corpus)
+    for f in files
+    if os.path.splitext(f)[1] in LINE and not f.startswith(".")
+)
+rng = random.Random(20240601)
+rows = []
+for (label, name, key), path in zip(keys, rng.sample(candidates, len(keys))):
+    ext = os.path.splitext(path)[1]
+    with open(path, "ab") as f:
+        f.write(LINE[ext].format(name=name, lname=name.lower(), key=key).encode())
+    rows.append((os.path.relpath(path, corpus), label, key))
+
+# ---- the minified bundle: real .js from the corpus if there is enough of it,
+# otherwise generated minified-JS-looking text using the corpus's identifiers.
+js = []
+for d, _, files in sorted(os.walk(corpus)):
+    for f in sorted(files):
+        if f.endswith(".js"):
+            data = open(os.path.join(d, f), "rb").read()
+            if b"\0" not in data:
+                js.append(re.sub(rb"\s+", b" ", data).strip())
+real_js = b";".join(js)
+source = "real .js from the corpus"
+if len(real_js) < 1 << 20:
+    source = "generated minified JS (the corpus has no .js)"
+    words = Counter()
+    for path in candidates[:4000]:
+        if path.endswith(".rs"):
+            with open(path, "rb") as f:
+                words.update(re.findall(rb"\b[a-z][a-z0-9_]{2,24}\b", f.read()))
+    vocab = [re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), w.decode()).strip("_")
+             for w, _ in words.most_common(6000)]
+    vocab = [w for w in vocab if w] or ["value", "render", "state", "props", "update"]
+    gen = random.Random(7)
+    short = list("etnroiasucldfphmgvybwx") + ["Ae", "Se", "Ne", "Oe", "Te", "je", "ke"]
+    v = lambda: gen.choice(short)
+    w = lambda: gen.choice(vocab)
+    phrase = lambda: " ".join(w() for _ in range(gen.randint(2, 7)))
+    def expr(depth=0):
+        r = gen.random()
+        if depth > 2 or r < 0.25:
+            return gen.choice([v(), v() + "." + w(), str(gen.randint(0, 4096)), '"%s"' % phrase(), "!0", "!1", "null"])
+        if r < 0.45:
+            return "%s.%s(%s)" % (v(), w(), ",".join(expr(depth + 1) for _ in range(gen.randint(0, 3))))
+        if r < 0.6:
+            return "%s%s%s" % (expr(depth + 1), gen.choice(["&&", "||", "===", "!==", "+", "<", "?%s:" % expr(depth + 2)]), expr(depth + 1))
+        if r < 0.75:
+            return "{%s}" % ",".join("%s:%s" % (w(), expr(depth + 1)) for _ in range(gen.randint(1, 4)))
+        if r < 0.85:
+            return "[%s]" % ",".join(expr(depth + 1) for _ in range(gen.randint(1, 5)))
+        return "function(%s){return %s}" % (",".join(v() for _ in range(gen.randint(0, 3))), expr(depth + 1))
+    def stmt():
+        r = gen.random()
+        if r < 0.3:
+            return "var " + ",".join("%s=%s" % (v(), expr()) for _ in range(gen.randint(1, 3)))
+        if r < 0.5:
+            return "if(%s)%s;else %s" % (expr(), expr(), expr())
+        if r < 0.6:
+            return "for(var %s=0;%s<%s.length;%s++)%s[%s]=%s" % ("i", "i", v(), "i", v(), "i", expr())
+        if r < 0.75:
+            return '%s.prototype.%s=function(%s,%s){if(!this.%s)throw new Error("%s");return this.%s.push(%s),this}' % (
+                v().upper(), w(), v(), v(), w(), phrase(), w(), expr())
+        return "%s.%s=%s" % (v(), w(), expr())
+    parts, size, module = [], 0, 0
+    while size < bundle_bytes:
+        body = ";".join(stmt() for _ in range(gen.randint(3, 12)))
+        chunk = '%d:function(e,t,n){"use strict";%s}' % (module, body)
+        parts.append(chunk)
+        size += len(chunk) + 1
+        module += 1
+    real_js = ("!function(){var __modules={" + ",".join(parts) + "}}();").encode()
+
+bundle = (real_js * (bundle_bytes // max(len(real_js), 1) + 1))[:bundle_bytes]
+# One leaked key in the middle of the bundle, as a frontend build would inline it.
+bundle_key = openai_key()
+inline = ('const cfg={apiKey:"%s"};' % bundle_key).encode()
+mid = bundle_bytes // 2
+bundle = bundle[:mid] + inline + bundle[mid + len(inline):]
+assert len(bundle) == bundle_bytes and b"\n" not in bundle
+with open(bundle_path, "wb") as f:
+    f.write(bundle)
+rows.append((os.path.basename(bundle_path) + " (bundle)", "openai", bundle_key))
+
+with open(planted_path, "w") as f:
+    for path, label, key in rows:
+        f.write("%s\t%s\t%s\n" % (path, label, hashlib.sha256(key.encode()).hexdigest()))
+print("fs_scan.sh: planted %d keys; bundle from %s" % (len(rows), source), file=sys.stderr)
+PY
+
+    echo "format=$CORPUS_FORMAT copies=$copies" >"$MARKER"
+}
+
+ensure_corpus() {
+    if [[ -d $CORPUS && -f $BUNDLE && -f $PLANTED ]] && grep -qx "format=$CORPUS_FORMAT .*" "$MARKER" 2>/dev/null; then
+        return
+    fi
+    build_corpus
+}
+
+# ------------------------------------------------------------- keywords ----
+write_keywords() {  # every rule keyword, deduplicated, one per line
+    python3 - "$REPO/rules" "$1" <<'PY'
+import glob, os, sys, tomllib
+seen = {}
+for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.toml"))):
+    with open(path, "rb") as f:
+        for rule in tomllib.load(f).get("rule", []):
+            for kw in rule.get("keywords", []):
+                if kw and "\n" not in kw:
+                    seen.setdefault(kw, None)
+with open(sys.argv[2], "w") as f:
+    f.writelines(kw + "\n" for kw in seen)
+PY
+}
+
+# --------------------------------------------------------------- timing ----
+# run_once CMD...: runs CMD with stdout on /dev/null under GNU time; sets
+# LAST_NS (wall time) and LAST_KB (peak RSS). Exit 0/1 is success for both
+# tools (1 = no match for rg, findings for leakhound); anything else aborts.
+run_once() {
+    local rc=0 t0 t1
+    t0=$(date +%s%N)
+    /usr/bin/time -f %M -o "$WORK/rss" "$@" >/dev/null 2>"$WORK/stderr" || rc=$?
+    t1=$(date +%s%N)
+    if ((rc > 1)); then
+        cat "$WORK/stderr" >&2
+        die "exit code $rc from: $*"
+    fi
+    LAST_NS=$((t1 - t0))
+    LAST_KB=$(tail -n 1 "$WORK/rss")  # time puts "exited with status 1" above %M
+}
+
+median() {  # median of the arguments
+    printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {
+        if (NR % 2) m = v[(NR + 1) / 2]; else m = (v[NR / 2] + v[NR / 2 + 1]) / 2
+        printf "%.0f\n", m }'
+}
+
+max() { printf '%s\n' "$@" | sort -n | tail -n 1; }
+min() { printf '%s\n' "$@" | sort -n | head -n 1; }
+
+row() {  # row TOOL MEDIAN_NS MIN_NS PEAK_KB
+    awk -v t="$1" -v m="$2" -v lo="$3" -v kb="$4" \
+        'BEGIN { printf "  %-10s %12.3f %12.3f %14.1f\n", t, m / 1e9, lo / 1e9, kb / 1024 }'
+}
+
+# bench TITLE TARGET: warm-up, then RUNS alternating timed runs of rg and
+# leakhound on TARGET; prints one table. Warm-up outputs go to $WORK/*.warm
+# for the sanity lines.
+bench() {
+    local title=$1 target=$2 goal=$3 i
+    local rg=(rg --no-ignore --hidden -c -F -j "$THREADS" -f "$KEYWORDS" "$target")
+    local lh=("$LEAKHOUND" scan --no-ignore --threads "$THREADS" --format json "$target")
+    local rg_ns=() rg_kb=() lh_ns=() lh_kb=()
+
+    "${rg[@]}" >"$WORK/rg.warm" 2>"$WORK/rg.warm.err" || (($? == 1)) || die "rg warm-up failed: $(cat "$WORK/rg.warm.err")"
+    "${lh[@]}" >"$WORK/lh.warm" 2>"$WORK/lh.warm.err" || (($? == 1)) || die "leakhound warm-up failed: $(cat "$WORK/lh.warm.err")"
+
+    for ((i = 0; i < RUNS; i++)); do
+        if ((i % 2 == 0)); then
+            run_once "${rg[@]}"; rg_ns+=("$LAST_NS"); rg_kb+=("$LAST_KB")
+            run_once "${lh[@]}"; lh_ns+=("$LAST_NS"); lh_kb+=("$LAST_KB")
+        else
+            run_once "${lh[@]}"; lh_ns+=("$LAST_NS"); lh_kb+=("$LAST_KB")
+            run_once "${rg[@]}"; rg_ns+=("$LAST_NS"); rg_kb+=("$LAST_KB")
+        fi
+    done
+
+    local rg_med lh_med
+    rg_med=$(median "${rg_ns[@]}")
+    lh_med=$(median "${lh_ns[@]}")
+    echo
+    echo "$title"
+    printf '  %-10s %12s %12s %14s\n' tool "median (s)" "min (s)" "peak RSS (MiB)"
+    row rg "$rg_med" "$(min "${rg_ns[@]}")" "$(max "${rg_kb[@]}")"
+    row leakhound "$lh_med" "$(min "${lh_ns[@]}")" "$(max "${lh_kb[@]}")"
+    awk -v a="$lh_med" -v b="$rg_med" -v n="$RUNS" -v j="$THREADS" -v goal="$goal" \
+        'BEGIN { printf "  ratio leakhound/rg: %.2fx  (medians of %d runs, %d threads%s)\n", a / b, n, j, goal }'
+}
+
+# Sanity lines from the warm-up outputs: what each tool saw.
+summarize_warmup() {
+    python3 - "$WORK/rg.warm" "$WORK/lh.warm" "$PLANTED" "$1" <<'PY'
+import collections, json, sys
+rg_out, lh_out, planted_path, scope = sys.argv[1:]
+lines = files = 0
+for row in open(rg_out, errors="replace"):
+    row = row.rstrip("\n")
+    if row:
+        head, _, count = row.rpartition(":")
+        lines += int(count if head else row)
+        files += 1
+doc = json.load(open(lh_out))
+st = doc["stats"]
+rules = collections.Counter(f["rule_id"] for f in doc["findings"])
+planted = [r.split("\t") for r in open(planted_path).read().splitlines()]
+if scope == "tree":
+    planted = [p for p in planted if not p[0].endswith("(bundle)")]
+else:
+    planted = [p for p in planted if p[0].endswith("(bundle)")]
+found = {f["secret_sha256"] for f in doc["findings"]}
+hit = [p[1] for p in planted if p[2] in found]
+miss = [p[1] for p in planted if p[2] not in found]
+skipped = ", ".join("%s %d" % kv for kv in sorted(st["skipped"].items())) or "none"
+print("  rg: keyword literals on %d lines in %d files" % (lines, files))
+print("  leakhound: %d files, %.1f MB scanned (skipped: %s); %d findings%s"
+      % (st["files_scanned"], st["bytes_scanned"] / 1e6, skipped, st["findings"],
+         " (" + ", ".join("%s %d" % kv for kv in rules.most_common()) + ")" if rules else ""))
+print("  planted keys found: %d/%d%s" % (len(hit), len(planted),
+      ("; missed: " + ", ".join(miss)) if miss else ""))
+PY
+}
+
+# ----------------------------------------------------------------- main ----
+ensure_tools
+mkdir -p "$BENCH_DIR"
+WORK=$(mktemp -d "$BENCH_DIR/run.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+KEYWORDS=$WORK/keywords.txt
+
+note "building leakhound (cargo build --release)"
+(cd "$REPO" && cargo build --release --quiet)
+ensure_corpus
+write_keywords "$KEYWORDS"
+
+rule_count=$("$LEAKHOUND" rules list --format json | grep -c . || true)
+keyword_count=$(grep -c . "$KEYWORDS" || true)
+((keyword_count > 0)) || die "no keywords found in $REPO/rules/*.toml"
+corpus_bytes=$(find "$CORPUS" -type f -printf '%s\n' | awk '{s += $1} END {print s + 0}')
+corpus_files=$(find "$CORPUS" -type f | wc -l)
+
+echo "leakhound fs-scan benchmark ($("$LEAKHOUND" --version), $(rg --version | head -n 1))"
+echo "  machine : $THREADS cores ($(uname -m)); threads = $THREADS for both tools; $RUNS timed runs each"
+echo "  rules   : $rule_count rules, $keyword_count distinct keyword literals"
+awk -v b="$corpus_bytes" -v f="$corpus_files" -v p="$CORPUS" -v c="$(sed -n 's/.*copies=//p' "$MARKER")" \
+    'BEGIN { printf "  corpus  : %s: %.1f MB (%.1f MiB), %d files (%s copies of the cargo registry sources)\n", p, b / 1e6, b / 1048576, f, c }'
+
+bench "source tree ($((corpus_bytes / 1000000)) MB, $corpus_files files)" "$CORPUS" "; target <= 1.30x"
+summarize_warmup tree
+
+bench "minified bundle ($(($(stat -c %s "$BUNDLE") / 1048576)) MiB, one line: $BUNDLE)" "$BUNDLE" ""
+summarize_warmup bundle
+exit 0

@@ -1,0 +1,139 @@
+//! The full-history audit (`leakhound git`): decode every object once,
+//! scan every blob once, then attribute the matches. Wires the git source,
+//! the engine and the attribution enrichment; each stays ignorant of the
+//! others.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use anyhow::Result;
+
+use crate::engine::Engine;
+use crate::enrich::attribution::{AttributionInput, attribute};
+use crate::scan::{ScanOutcome, Stats, count_by_reason, duration_ms};
+use crate::source::git::GitRepo;
+use crate::source::git::decode::{DecodeOptions, decode_all};
+use crate::source::git::objects::ObjectTable;
+use crate::source::{Skip, SkipReason};
+
+pub struct AuditOptions {
+    pub all_objects: bool,
+    pub max_blob_size: u64,
+    pub threads: usize,
+}
+
+pub fn audit(repo: &GitRepo, engine: &Engine, options: &AuditOptions) -> Result<ScanOutcome> {
+    let started = Instant::now();
+    let refs = repo.refs()?;
+    let (table, open_problems) = ObjectTable::open(&repo.objects_dir);
+    let mut skipped: Vec<Skip> = open_problems
+        .into_iter()
+        .map(|p| unreadable(p.path.display().to_string(), p.detail))
+        .collect();
+
+    let decode_options = DecodeOptions {
+        max_blob_size: options.max_blob_size,
+        threads: options.threads,
+    };
+    let open_path = repo.open_path.clone();
+    let decoded = decode_all(&table, engine, &decode_options, &move || {
+        git2::Repository::open(&open_path)
+    });
+    for (what, why) in decoded.failures {
+        skipped.push(unreadable(what, why));
+    }
+    // Packed objects the traversal could not decode (corrupt entries).
+    let loose_start = table
+        .packs
+        .iter()
+        .map(|p| p.base as usize + p.index.num_objects() as usize)
+        .max()
+        .unwrap_or(0);
+    for id in 0..loose_start as u32 {
+        if decoded.decoded[id as usize / 64].load(Ordering::Relaxed) & (1 << (id % 64)) == 0 {
+            skipped.push(unreadable(
+                format!("object {}", table.oid(id)),
+                "could not be decoded from its pack".into(),
+            ));
+        }
+    }
+    let mut absent = decoded.absent;
+    absent.sort();
+    absent.dedup();
+    for oid in absent {
+        skipped.push(unreadable(
+            format!("object {oid}"),
+            "referenced but missing from the object store".into(),
+        ));
+    }
+
+    let graph = decoded.graph.build(table.len());
+    let mut findings = attribute(&AttributionInput {
+        repo,
+        table: &table,
+        graph: &graph,
+        hits: &decoded.hits,
+        refs: &refs,
+        all_objects: options.all_objects,
+    });
+    findings.sort_by(|a, b| {
+        (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
+    });
+
+    let counts = decoded.counts;
+    let mut notes = Vec::new();
+    if repo.shallow {
+        notes.push(
+            "shallow clone: history before the clone's depth is not present and was not scanned"
+                .into(),
+        );
+    }
+    if counts.submodules > 0 {
+        notes.push(format!(
+            "{} submodule entries not followed: scan each submodule's repository separately",
+            counts.submodules
+        ));
+    }
+    if counts.lfs_pointers > 0 {
+        notes.push(format!(
+            "{} Git LFS pointer files: their content is not fetched or scanned",
+            counts.lfs_pointers
+        ));
+    }
+    if refs.is_empty() {
+        notes.push("the repository has no commits yet".into());
+    }
+
+    let mut by_reason = count_by_reason(&skipped);
+    add_count(&mut by_reason, SkipReason::Binary, counts.blobs_binary);
+    add_count(&mut by_reason, SkipReason::TooLarge, counts.blobs_too_large);
+    let stats = Stats {
+        files_scanned: counts.blobs_scanned,
+        bytes_scanned: counts.bytes_scanned,
+        findings: findings.len() as u64,
+        errors: skipped.iter().filter(|s| s.reason.is_error()).count() as u64,
+        skipped: by_reason,
+        duration_ms: duration_ms(started.elapsed()),
+    };
+    Ok(ScanOutcome {
+        findings,
+        skipped,
+        stats,
+        notes,
+    })
+}
+
+fn unreadable(path: String, detail: String) -> Skip {
+    Skip {
+        path,
+        reason: SkipReason::Unreadable,
+        detail,
+    }
+}
+
+fn add_count(map: &mut BTreeMap<&'static str, u64>, reason: SkipReason, n: u64) {
+    if n > 0 {
+        *map.entry(reason.as_str()).or_insert(0) += n;
+    }
+}

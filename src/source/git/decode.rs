@@ -1,0 +1,345 @@
+//! Decodes every object in the store once and dispatches it: blobs to the
+//! engine, commits, trees and tags to the graph.
+//!
+//! Packs are decoded with `gix-pack`'s delta-tree traversal: in pack order,
+//! each delta base inflated once, in parallel. Reading blobs one by one by id
+//! re-resolves delta chains and measured ~2.8× slower on a real history (see
+//! DESIGN.md). Loose objects, few in a packed repository but all of them in
+//! a fresh one, go through `git2`.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use gix_hash::ObjectId;
+use gix_object::Kind;
+use rayon::prelude::*;
+
+use super::graph::{GraphBuilder, MISSING};
+use super::objects::{Id, ObjectTable};
+use crate::engine::{Engine, LineIndex};
+use crate::finding::Finding;
+use crate::source::looks_binary;
+
+/// Findings in one blob, before any path is known (`path` is empty).
+pub struct BlobHits {
+    pub blob: Id,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct DecodeCounts {
+    pub blobs_scanned: u64,
+    pub bytes_scanned: u64,
+    pub blobs_binary: u64,
+    pub blobs_too_large: u64,
+    pub lfs_pointers: u64,
+    pub submodules: u64,
+}
+
+/// Everything one decode of the store produced.
+pub struct Decoded {
+    pub graph: GraphBuilder,
+    pub hits: Vec<BlobHits>,
+    pub counts: DecodeCounts,
+    /// Ids that were decoded (to tell referenced-but-unreadable objects).
+    pub decoded: Vec<AtomicU64>,
+    /// Object ids referenced by trees or commits but absent from the store.
+    pub absent: Vec<ObjectId>,
+    /// Objects or packs that failed to decode: (what, why).
+    pub failures: Vec<(String, String)>,
+}
+
+pub struct DecodeOptions {
+    pub max_blob_size: u64,
+    pub threads: usize,
+}
+
+/// What the per-thread workers share.
+struct Shared<'a> {
+    table: &'a ObjectTable,
+    engine: &'a Engine,
+    options: &'a DecodeOptions,
+    decoded: Vec<AtomicU64>,
+    merged: Mutex<Local>,
+}
+
+/// One worker's results, merged into `Shared::merged` when it is dropped.
+#[derive(Default)]
+struct Local {
+    graph: GraphBuilder,
+    hits: Vec<BlobHits>,
+    counts: DecodeCounts,
+    absent: Vec<ObjectId>,
+}
+
+struct Worker<'s, 'a> {
+    shared: &'s Shared<'a>,
+    local: Local,
+    children: Vec<Id>,
+}
+
+impl Clone for Worker<'_, '_> {
+    fn clone(&self) -> Self {
+        Worker {
+            shared: self.shared,
+            local: Local::default(),
+            children: Vec::new(),
+        }
+    }
+}
+
+impl Drop for Worker<'_, '_> {
+    fn drop(&mut self) {
+        let local = std::mem::take(&mut self.local);
+        let mut merged = self.shared.merged.lock().unwrap_or_else(|e| e.into_inner());
+        merged.graph.append(local.graph);
+        merged.hits.extend(local.hits);
+        merged.absent.extend(local.absent);
+        let (m, l) = (&mut merged.counts, local.counts);
+        m.blobs_scanned += l.blobs_scanned;
+        m.bytes_scanned += l.bytes_scanned;
+        m.blobs_binary += l.blobs_binary;
+        m.blobs_too_large += l.blobs_too_large;
+        m.lfs_pointers += l.lfs_pointers;
+        m.submodules += l.submodules;
+    }
+}
+
+const LFS_POINTER_PREFIX: &[u8] = b"version https://git-lfs.github.com/spec/v1";
+
+impl Worker<'_, '_> {
+    fn process(&mut self, id: Id, kind: Kind, data: &[u8]) {
+        let word = &self.shared.decoded[id as usize / 64];
+        if word.fetch_or(1 << (id % 64), Ordering::Relaxed) & (1 << (id % 64)) != 0 {
+            return; // already seen in another pack
+        }
+        match kind {
+            Kind::Blob => self.blob(id, data),
+            Kind::Tree => self.tree(id, data),
+            Kind::Commit => self.commit(id, data),
+            Kind::Tag => {
+                if let Ok(target) =
+                    gix_object::TagRefIter::from_bytes(data, gix_hash::Kind::Sha1).target_id()
+                    && let Some(t) = self.resolve(&target)
+                {
+                    self.local.graph.add_tag(id, t);
+                }
+            }
+        }
+    }
+
+    fn resolve(&mut self, oid: &ObjectId) -> Option<Id> {
+        let id = self.shared.table.id(oid);
+        if id.is_none() {
+            self.local.absent.push(*oid);
+        }
+        id
+    }
+
+    fn blob(&mut self, id: Id, data: &[u8]) {
+        let counts = &mut self.local.counts;
+        if data.len() as u64 > self.shared.options.max_blob_size {
+            counts.blobs_too_large += 1;
+            return;
+        }
+        if data.starts_with(LFS_POINTER_PREFIX) {
+            counts.lfs_pointers += 1;
+            return;
+        }
+        if looks_binary(data) {
+            counts.blobs_binary += 1;
+            return;
+        }
+        counts.blobs_scanned += 1;
+        counts.bytes_scanned += data.len() as u64;
+        let matches = self.shared.engine.scan(data);
+        if matches.is_empty() {
+            return;
+        }
+        let mut lines = LineIndex::new(data);
+        let findings = matches
+            .iter()
+            .map(|m| Finding::from_match(self.shared.engine.rule(m.rule), m, data, "", &mut lines))
+            .collect();
+        self.local.hits.push(BlobHits { blob: id, findings });
+    }
+
+    fn tree(&mut self, id: Id, data: &[u8]) {
+        self.children.clear();
+        for entry in gix_object::TreeRefIter::from_bytes(data, gix_hash::Kind::Sha1).flatten() {
+            if entry.mode.is_commit() {
+                self.local.counts.submodules += 1;
+                continue;
+            }
+            let oid = entry.oid.to_owned();
+            if let Some(child) = self.resolve(&oid) {
+                self.children.push(child);
+            }
+        }
+        let children = std::mem::take(&mut self.children);
+        self.local.graph.add_tree(id, children.iter().copied());
+        self.children = children;
+    }
+
+    fn commit(&mut self, id: Id, data: &[u8]) {
+        use gix_object::commit::ref_iter::Token;
+        let mut tree = None;
+        let mut parents = Vec::new();
+        let mut time = 0;
+        for token in gix_object::CommitRefIter::from_bytes(data, gix_hash::Kind::Sha1) {
+            match token {
+                Ok(Token::Tree { id }) => tree = Some(id),
+                // A parent outside the store is a shallow boundary, not an error.
+                Ok(Token::Parent { id }) => {
+                    parents.push(self.shared.table.id(&id).unwrap_or(MISSING))
+                }
+                Ok(Token::Committer { signature }) => {
+                    time = signature.seconds();
+                    break;
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+        if let Some(tree) = tree.and_then(|t| self.resolve(&t)) {
+            self.local.graph.add_commit(id, tree, parents, time);
+        }
+    }
+}
+
+/// Decodes every pack and loose object in `table`, scanning blobs with
+/// `engine`. `open_repo` opens a fresh `git2` handle (one per thread: libgit2
+/// handles are not `Sync`).
+pub fn decode_all(
+    table: &ObjectTable,
+    engine: &Engine,
+    options: &DecodeOptions,
+    open_repo: &(dyn Fn() -> Result<git2::Repository, git2::Error> + Sync),
+) -> Decoded {
+    let shared = Shared {
+        table,
+        engine,
+        options,
+        decoded: (0..table.len().div_ceil(64))
+            .map(|_| AtomicU64::new(0))
+            .collect(),
+        merged: Mutex::default(),
+    };
+    let mut failures = Vec::new();
+    let interrupt = AtomicBool::new(false);
+    for pack in &table.packs {
+        let result = traverse_pack(pack, &shared, options.threads, &interrupt);
+        if let Err(e) = result {
+            failures.push((pack.data.path().display().to_string(), e));
+        }
+    }
+    decode_loose(table, &shared, open_repo, &mut failures);
+    let local = shared
+        .merged
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner());
+    Decoded {
+        graph: local.graph,
+        hits: local.hits,
+        counts: local.counts,
+        decoded: shared.decoded,
+        absent: local.absent,
+        failures,
+    }
+}
+
+fn traverse_pack(
+    pack: &super::objects::Pack,
+    shared: &Shared<'_>,
+    threads: usize,
+    interrupt: &AtomicBool,
+) -> Result<(), String> {
+    let base = pack.base;
+    let end = base + pack.index.num_objects();
+    let mut worker = Worker {
+        shared,
+        local: Local::default(),
+        children: Vec::new(),
+    };
+    let processor = move |kind: Kind,
+                          data: &[u8],
+                          entry: &gix_pack::index::Entry,
+                          _: &dyn gix_utils::progress::Progress| {
+        // Objects duplicated in an earlier pack are processed there.
+        if let Some(id) = worker
+            .shared
+            .table
+            .id(&entry.oid)
+            .filter(|&id| id >= base && id < end)
+        {
+            worker.process(id, kind, data);
+        }
+        Ok(())
+    };
+    pack.index
+        .traverse_with_index(
+            &pack.data,
+            processor,
+            &mut gix_utils::progress::Discard,
+            interrupt,
+            gix_pack::index::traverse::with_index::Options {
+                thread_limit: Some(threads.max(1)),
+                // Object ids come from the index; re-hashing every object
+                // would double the cost for no finding. Corrupt entries are
+                // skipped, and show up as unreadable objects afterwards.
+                check: gix_pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerificationAndNoAbortOnDecodeError,
+                alloc_limit_bytes: None,
+            },
+        )
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+fn decode_loose(
+    table: &ObjectTable,
+    shared: &Shared<'_>,
+    open_repo: &(dyn Fn() -> Result<git2::Repository, git2::Error> + Sync),
+    failures: &mut Vec<(String, String)>,
+) {
+    let loose: Vec<(Id, ObjectId)> = table.loose_objects().map(|(id, oid)| (id, *oid)).collect();
+    let problems: Vec<(String, String)> = loose
+        .par_iter()
+        .map_init(
+            || {
+                (
+                    open_repo().ok(),
+                    Worker {
+                        shared,
+                        local: Local::default(),
+                        children: Vec::new(),
+                    },
+                )
+            },
+            |(repo, worker), (id, oid)| {
+                let Some(repo) = repo else {
+                    return Some((oid.to_string(), "cannot open the repository".to_string()));
+                };
+                let read = repo.odb().and_then(|odb| {
+                    git2::Oid::from_bytes(oid.as_bytes())
+                        .and_then(|o| odb.read(o))
+                        .map(|obj| {
+                            let kind = match obj.kind() {
+                                git2::ObjectType::Blob => Some(Kind::Blob),
+                                git2::ObjectType::Tree => Some(Kind::Tree),
+                                git2::ObjectType::Commit => Some(Kind::Commit),
+                                git2::ObjectType::Tag => Some(Kind::Tag),
+                                _ => None,
+                            };
+                            if let Some(kind) = kind {
+                                worker.process(*id, kind, obj.data());
+                            }
+                        })
+                });
+                read.err()
+                    .map(|e| (format!("object {oid}"), e.message().to_string()))
+            },
+        )
+        .flatten()
+        .collect();
+    failures.extend(problems);
+}

@@ -1,0 +1,1 @@
+//! Commit ranges and staged changes: added lines only.

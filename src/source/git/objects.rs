@@ -1,0 +1,168 @@
+//! Every object in a repository's object store, numbered densely.
+//!
+//! The history audit records millions of graph edges; storing them as `u32`
+//! ids instead of 20-byte object ids keeps memory proportional to the pack
+//! index, not to the history. An object's id is its position in the first
+//! pack index that holds it (offset by the packs before), or, for a loose
+//! object, a number after all packed ones.
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use gix_hash::{ObjectId, oid};
+
+/// Dense object number.
+pub type Id = u32;
+
+pub struct Pack {
+    pub index: gix_pack::index::File,
+    pub data: gix_pack::data::File,
+    /// Id of this pack's first index entry.
+    pub base: Id,
+}
+
+pub struct ObjectTable {
+    pub packs: Vec<Pack>,
+    loose: HashMap<ObjectId, Id>,
+    loose_oids: Vec<ObjectId>,
+    total: usize,
+}
+
+/// A pack or loose object that could not be opened; the audit reports it
+/// and goes on with the rest.
+#[derive(Debug)]
+pub struct OpenProblem {
+    pub path: PathBuf,
+    pub detail: String,
+}
+
+impl ObjectTable {
+    /// Opens every pack in `objects/pack` and lists every loose object.
+    pub fn open(objects_dir: &Path) -> (ObjectTable, Vec<OpenProblem>) {
+        let mut problems = Vec::new();
+        let mut packs = Vec::new();
+        let mut next: usize = 0;
+        for idx_path in pack_indexes(&objects_dir.join("pack")) {
+            let opened =
+                gix_pack::index::File::at(&idx_path, gix_hash::Kind::Sha1).and_then(|index| {
+                    let data = gix_pack::data::File::at(
+                        idx_path.with_extension("pack"),
+                        gix_hash::Kind::Sha1,
+                    )?;
+                    Ok((index, data))
+                });
+            match opened {
+                Ok((index, data)) => {
+                    let count = index.num_objects() as usize;
+                    packs.push(Pack {
+                        index,
+                        data,
+                        base: next as Id,
+                    });
+                    next += count;
+                }
+                Err(e) => problems.push(OpenProblem {
+                    path: idx_path,
+                    detail: e.to_string(),
+                }),
+            }
+        }
+        let mut table = ObjectTable {
+            packs,
+            loose: HashMap::new(),
+            loose_oids: Vec::new(),
+            total: next,
+        };
+        for oid in loose_objects(objects_dir, &mut problems) {
+            if table.packed_id(&oid).is_none() && !table.loose.contains_key(&oid) {
+                table.loose.insert(oid, table.total as Id);
+                table.loose_oids.push(oid);
+                table.total += 1;
+            }
+        }
+        (table, problems)
+    }
+
+    pub fn len(&self) -> usize {
+        self.total
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total == 0
+    }
+
+    /// The id of `oid`, if the store has it.
+    pub fn id(&self, oid: &oid) -> Option<Id> {
+        self.packed_id(oid).or_else(|| self.loose.get(oid).copied())
+    }
+
+    fn packed_id(&self, oid: &oid) -> Option<Id> {
+        self.packs
+            .iter()
+            .find_map(|p| p.index.lookup(oid).map(|i| p.base + i))
+    }
+
+    pub fn oid(&self, id: Id) -> ObjectId {
+        let id_usize = id as usize;
+        for pack in &self.packs {
+            let end = pack.base as usize + pack.index.num_objects() as usize;
+            if id_usize < end {
+                return pack.index.oid_at_index(id - pack.base).to_owned();
+            }
+        }
+        let packed_total = self.total - self.loose_oids.len();
+        self.loose_oids[id_usize - packed_total]
+    }
+
+    pub fn loose_objects(&self) -> impl Iterator<Item = (Id, &ObjectId)> {
+        self.loose_oids.iter().map(|oid| (self.loose[oid], oid))
+    }
+}
+
+fn pack_indexes(pack_dir: &Path) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = fs::read_dir(pack_dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "idx"))
+        .collect();
+    paths.sort();
+    paths
+}
+
+/// Loose objects are files `objects/ab/cdef…`; listing the directories is
+/// much cheaper than asking libgit2 to enumerate the whole store.
+fn loose_objects(objects_dir: &Path, problems: &mut Vec<OpenProblem>) -> Vec<ObjectId> {
+    let mut oids = Vec::new();
+    let Ok(dirs) = fs::read_dir(objects_dir) else {
+        return oids;
+    };
+    for dir in dirs.flatten() {
+        let name = dir.file_name();
+        let Some(prefix) = name
+            .to_str()
+            .filter(|n| n.len() == 2 && n.bytes().all(|b| b.is_ascii_hexdigit()))
+        else {
+            continue;
+        };
+        match fs::read_dir(dir.path()) {
+            Ok(files) => {
+                for file in files.flatten() {
+                    let rest = file.file_name();
+                    if let Some(oid) = rest
+                        .to_str()
+                        .and_then(|r| ObjectId::from_hex(format!("{prefix}{r}").as_bytes()).ok())
+                    {
+                        oids.push(oid);
+                    }
+                }
+            }
+            Err(e) => problems.push(OpenProblem {
+                path: dir.path(),
+                detail: e.to_string(),
+            }),
+        }
+    }
+    oids
+}
