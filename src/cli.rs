@@ -12,7 +12,9 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::audit::{AuditOptions, audit};
+use crate::changes::{scan_range, scan_staged};
 use crate::engine::Engine;
+use crate::hook;
 use crate::report::{self, Format, ReportOptions};
 use crate::rules::RuleSet;
 use crate::scan::{Collector, ScanOutcome};
@@ -37,6 +39,9 @@ Exit codes: 0 = no findings, 1 = findings, 2 = error (including files that could
 findings are still reported).",
     after_help = "Examples:\n  leakhound scan .                    scan the current tree\n  \
 leakhound scan --format json src    machine-readable report\n  \
+leakhound git .                     audit the whole git history\n  \
+leakhound git --range origin/main..HEAD   only what a pull request adds\n  \
+leakhound hook install              block commits that add keys\n  \
 cat config.env | leakhound scan -    scan standard input\n  \
 leakhound rules list                what is detected"
 )]
@@ -53,6 +58,12 @@ enum Command {
     /// ref, each scanned once), attributing each key to the commit that
     /// introduced it.
     Git(GitArgs),
+    /// Scan what is staged for the next commit (added lines only); for
+    /// pre-commit hooks. Exits 1, with advice, when a key is staged.
+    Staged(StagedArgs),
+    /// Install or remove the git pre-commit hook that runs `leakhound staged`.
+    #[command(subcommand)]
+    Hook(HookCommand),
     /// Inspect the built-in rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -90,6 +101,35 @@ struct ScanArgs {
     output: OutputArgs,
 }
 
+#[derive(Debug, Subcommand)]
+enum HookCommand {
+    /// Write `.git/hooks/pre-commit` (honours core.hooksPath).
+    Install {
+        /// Replace a hook leakhound did not write (it is kept as pre-commit.leakhound-backup).
+        #[arg(long)]
+        force: bool,
+        /// The repository.
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
+    },
+    /// Remove the hook, only if leakhound wrote it.
+    Uninstall {
+        /// The repository.
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+struct StagedArgs {
+    /// The repository (default: the one containing the current directory).
+    #[arg(long, default_value = ".")]
+    repo: PathBuf,
+
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
 #[derive(Debug, Args)]
 struct GitArgs {
     /// The repository (a work tree, a `.git` directory or a bare repository).
@@ -98,8 +138,17 @@ struct GitArgs {
 
     /// Also scan objects no ref reaches (dropped stashes, rewritten history
     /// not yet garbage-collected).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["range", "since_commit"])]
     all_objects: bool,
+
+    /// Scan only the lines the commits BASE..HEAD added (for CI on a pull
+    /// request): keys already on BASE are not reported.
+    #[arg(long, value_name = "BASE..HEAD", conflicts_with = "since_commit")]
+    range: Option<String>,
+
+    /// Same as `--range SHA..HEAD`.
+    #[arg(long, value_name = "SHA")]
+    since_commit: Option<String>,
 
     /// Skip blobs larger than this (bytes, or with a K/M/G suffix).
     #[arg(long, value_name = "SIZE", default_value = "25M", value_parser = parse_size)]
@@ -179,6 +228,22 @@ fn dispatch(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Scan(args) => scan(args),
         Command::Git(args) => git(args),
+        Command::Staged(args) => staged(args),
+        Command::Hook(HookCommand::Install { force, repo }) => {
+            let repo = GitRepo::open(&repo)?;
+            let path = hook::install(&repo.repo, force)?;
+            eprintln!("leakhound: installed pre-commit hook at {}", path.display());
+            Ok(exit::CLEAN)
+        }
+        Command::Hook(HookCommand::Uninstall { repo }) => {
+            let repo = GitRepo::open(&repo)?;
+            if hook::uninstall(&repo.repo)? {
+                eprintln!("leakhound: removed the pre-commit hook");
+            } else {
+                eprintln!("leakhound: no pre-commit hook to remove");
+            }
+            Ok(exit::CLEAN)
+        }
         Command::Rules(RulesCommand::List { format }) => list_rules(format),
     }
 }
@@ -218,6 +283,12 @@ fn scan(args: ScanArgs) -> Result<u8> {
 fn git(args: GitArgs) -> Result<u8> {
     let repo = GitRepo::open(&args.repo)?;
     let engine = Engine::new(load_rules()?);
+    let range = args.range.or(args.since_commit);
+    if let Some(range) = range {
+        let outcome = scan_range(&repo, &engine, &range, args.max_file_size)?;
+        emit(&outcome, engine.rules(), &args.output)?;
+        return Ok(exit_code(&outcome));
+    }
     let options = AuditOptions {
         all_objects: args.all_objects,
         max_blob_size: args.max_file_size,
@@ -225,6 +296,28 @@ fn git(args: GitArgs) -> Result<u8> {
     };
     let outcome = audit(&repo, &engine, &options)?;
     emit(&outcome, engine.rules(), &args.output)?;
+    Ok(exit_code(&outcome))
+}
+
+fn staged(args: StagedArgs) -> Result<u8> {
+    let repo = GitRepo::open(&args.repo)?;
+    let Some(work_tree) = repo.repo.workdir() else {
+        anyhow::bail!(
+            "{} is a bare repository: it has nothing staged",
+            repo.open_path.display()
+        );
+    };
+    let engine = Engine::new(load_rules()?);
+    let outcome = scan_staged(work_tree, &engine)?;
+    emit(&outcome, engine.rules(), &args.output)?;
+    if !outcome.findings.is_empty() {
+        eprintln!(
+            "\nleakhound: this commit would add {} secret(s). Remove each from the file and `git add` it again \
+             (or `git restore --staged <file>` to unstage it). If a key was ever pushed or shared, rotate it: \
+             the rotate link is above. To commit anyway: git commit --no-verify",
+            outcome.findings.len()
+        );
+    }
     Ok(exit_code(&outcome))
 }
 

@@ -9,14 +9,17 @@
 //! - [`scan`]: wires a source to the engine and collects findings and stats;
 //! - [`enrich`]: what is added to findings afterwards (git attribution);
 //! - [`audit`]: the full-history git audit, end to end;
+//! - [`changes`]: what a commit range or the staged changes add;
 //! - [`report`]: redaction and the renderers (text, json, jsonl);
 //! - [`cli`]: argument parsing and exit codes.
 
 pub mod audit;
+pub mod changes;
 pub mod cli;
 pub mod engine;
 pub mod enrich;
 pub mod finding;
+pub mod hook;
 pub mod report;
 pub mod rules;
 pub mod scan;

@@ -74,7 +74,24 @@ fn is_placeholder(rule: &Rule, secret: &[u8]) -> bool {
             || contains_ci(body, "…".as_bytes())
             || contains_ci(body, b"xxxxxxxx");
     }
-    PLACEHOLDER_WORDS.iter().any(|w| contains_ci(body, w)) || has_run(body)
+    PLACEHOLDER_WORDS
+        .iter()
+        .any(|w| has_placeholder_word(body, w))
+        || has_run(body)
+}
+
+/// Words of up to 5 letters occur by chance in long random tokens (`your`
+/// in 500 random base62 characters: ~5e-4), so they count only at the
+/// start of the body or after a separator, where placeholders put them
+/// (`your-key-here`, `sk-..._xxxx`); longer words count anywhere.
+fn has_placeholder_word(body: &[u8], word: &[u8]) -> bool {
+    if word.len() > 5 || !word.iter().all(u8::is_ascii_alphabetic) {
+        return contains_ci(body, word);
+    }
+    body.windows(word.len()).enumerate().any(|(i, w)| {
+        w.eq_ignore_ascii_case(word)
+            && (i == 0 || matches!(body[i - 1], b'-' | b'_' | b'.' | b' ' | b'/'))
+    })
 }
 
 /// The secret minus the longest keyword it starts with.
@@ -146,6 +163,14 @@ mod tests {
         assert!(has_run(b"x0123456y"));
         assert!(has_run(b"qfedcbaq"));
         assert!(!has_run(b"k9Q2mZ7pL4"));
+    }
+
+    #[test]
+    fn short_placeholder_words_need_a_boundary() {
+        assert!(has_placeholder_word(b"your-key-here", b"your"));
+        assert!(has_placeholder_word(b"abc_YOUR_KEY", b"your"));
+        assert!(!has_placeholder_word(b"q8ZyourLmW4xT9", b"your"));
+        assert!(has_placeholder_word(b"q8ZplaceholderW4", b"placeholder"));
     }
 
     #[test]

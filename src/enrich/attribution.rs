@@ -155,7 +155,7 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
                         .iter()
                         .any(|f| f.secret_sha256 == finding.secret_sha256)
             });
-            let mut info = commit_info(repo, table, introducing);
+            let mut info = commit_info(&repo.repo, &table.oid(introducing));
             info.blob = table.oid(p.blob).to_string();
             info.in_head = in_head;
             info.commit_count = p.commits.len() as u64;
@@ -275,13 +275,13 @@ fn refs_carrying(
     carried
 }
 
-fn commit_info(repo: &GitRepo, table: &ObjectTable, commit: Id) -> GitInfo {
-    let oid = table.oid(commit);
+/// Author, date and summary of `oid`, as far as the repository can tell.
+pub fn commit_info(repo: &git2::Repository, oid: &gix_hash::ObjectId) -> GitInfo {
     let mut info = GitInfo {
         commit: oid.to_string(),
         ..GitInfo::default()
     };
-    if let Ok(c) = repo.repo.find_commit(to_git2(&oid)) {
+    if let Ok(c) = repo.find_commit(to_git2(oid)) {
         let author = c.author();
         info.author = String::from_utf8_lossy(author.name_bytes()).into_owned();
         info.email = String::from_utf8_lossy(author.email_bytes()).into_owned();
