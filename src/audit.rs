@@ -4,7 +4,7 @@
 //! others.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::Result;
@@ -13,7 +13,7 @@ use crate::engine::Engine;
 use crate::enrich::attribution::{AttributionInput, attribute};
 use crate::scan::{ScanOutcome, Stats, count_by_reason, duration_ms};
 use crate::source::git::GitRepo;
-use crate::source::git::decode::{DecodeOptions, decode_all};
+use crate::source::git::decode::{DecodeOptions, DecodeProgress, decode_all};
 use crate::source::git::objects::ObjectTable;
 use crate::source::{Skip, SkipReason};
 
@@ -21,6 +21,29 @@ pub struct AuditOptions {
     pub all_objects: bool,
     pub max_blob_size: u64,
     pub threads: usize,
+    /// Draw a progress bar on stderr (the CLI sets this only for a terminal).
+    pub progress: bool,
+}
+
+/// Objects decoded / total and throughput, redrawn ten times a second until
+/// `done`.
+fn show_progress(counters: &DecodeProgress, total: u64, done: &AtomicBool) {
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {pos}/{len} objects  {msg}  [{elapsed_precise}]",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = Instant::now();
+    while !done.load(Ordering::Relaxed) {
+        let bytes = counters.bytes.load(Ordering::Relaxed);
+        let rate = bytes as f64 / started.elapsed().as_secs_f64().max(0.001) / (1024.0 * 1024.0);
+        bar.set_position(counters.objects.load(Ordering::Relaxed));
+        bar.set_message(format!("{rate:.0} MiB/s"));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    bar.finish_and_clear();
 }
 
 pub fn audit(repo: &GitRepo, engine: &Engine, options: &AuditOptions) -> Result<ScanOutcome> {
@@ -32,13 +55,24 @@ pub fn audit(repo: &GitRepo, engine: &Engine, options: &AuditOptions) -> Result<
         .map(|p| unreadable(p.path.display().to_string(), p.detail))
         .collect();
 
+    let counters = DecodeProgress::default();
     let decode_options = DecodeOptions {
         max_blob_size: options.max_blob_size,
         threads: options.threads,
+        progress: Some(&counters),
     };
     let open_path = repo.open_path.clone();
-    let decoded = decode_all(&table, engine, &decode_options, &move || {
-        git2::Repository::open(&open_path)
+    let done = AtomicBool::new(false);
+    let decoded = std::thread::scope(|scope| {
+        let ticker = options
+            .progress
+            .then(|| scope.spawn(|| show_progress(&counters, table.len() as u64, &done)));
+        let decoded = decode_all(&table, engine, &decode_options, &move || {
+            git2::Repository::open(&open_path)
+        });
+        done.store(true, Ordering::Relaxed);
+        drop(ticker);
+        decoded
     });
     for (what, why) in decoded.failures {
         skipped.push(unreadable(what, why));

@@ -293,6 +293,7 @@ fn git(args: GitArgs) -> Result<u8> {
         all_objects: args.all_objects,
         max_blob_size: args.max_file_size,
         threads: thread_count(args.output.threads),
+        progress: io::stderr().is_terminal(),
     };
     let outcome = audit(&repo, &engine, &options)?;
     emit(&outcome, engine.rules(), &args.output)?;

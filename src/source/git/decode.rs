@@ -49,16 +49,25 @@ pub struct Decoded {
     pub failures: Vec<(String, String)>,
 }
 
-pub struct DecodeOptions {
+pub struct DecodeOptions<'p> {
     pub max_blob_size: u64,
     pub threads: usize,
+    /// Counters a progress display may read while the decode runs.
+    pub progress: Option<&'p DecodeProgress>,
+}
+
+/// Objects and bytes decoded so far.
+#[derive(Debug, Default)]
+pub struct DecodeProgress {
+    pub objects: AtomicU64,
+    pub bytes: AtomicU64,
 }
 
 /// What the per-thread workers share.
 struct Shared<'a> {
     table: &'a ObjectTable,
     engine: &'a Engine,
-    options: &'a DecodeOptions,
+    options: &'a DecodeOptions<'a>,
     decoded: Vec<AtomicU64>,
     merged: Mutex<Local>,
 }
@@ -112,6 +121,12 @@ impl Worker<'_, '_> {
         let word = &self.shared.decoded[id as usize / 64];
         if word.fetch_or(1 << (id % 64), Ordering::Relaxed) & (1 << (id % 64)) != 0 {
             return; // already seen in another pack
+        }
+        if let Some(progress) = self.shared.options.progress {
+            progress.objects.fetch_add(1, Ordering::Relaxed);
+            progress
+                .bytes
+                .fetch_add(data.len() as u64, Ordering::Relaxed);
         }
         match kind {
             Kind::Blob => self.blob(id, data),
@@ -213,7 +228,7 @@ impl Worker<'_, '_> {
 pub fn decode_all(
     table: &ObjectTable,
     engine: &Engine,
-    options: &DecodeOptions,
+    options: &DecodeOptions<'_>,
     open_repo: &(dyn Fn() -> Result<git2::Repository, git2::Error> + Sync),
 ) -> Decoded {
     let shared = Shared {
