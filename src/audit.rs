@@ -41,7 +41,7 @@ fn show_progress(counters: &DecodeProgress, total: u64, done: &AtomicBool) {
         let rate = bytes as f64 / started.elapsed().as_secs_f64().max(0.001) / (1024.0 * 1024.0);
         bar.set_position(counters.objects.load(Ordering::Relaxed));
         bar.set_message(format!("{rate:.0} MiB/s"));
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        std::thread::park_timeout(std::time::Duration::from_millis(100));
     }
     bar.finish_and_clear();
 }
@@ -71,7 +71,9 @@ pub fn audit(repo: &GitRepo, engine: &Engine, options: &AuditOptions) -> Result<
             git2::Repository::open(&open_path)
         });
         done.store(true, Ordering::Relaxed);
-        drop(ticker);
+        if let Some(ticker) = ticker {
+            ticker.thread().unpark();
+        }
         decoded
     });
     for (what, why) in decoded.failures {
