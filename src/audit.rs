@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 
-use crate::engine::Engine;
+use crate::detect::Detector;
 use crate::enrich::attribution::{AttributionInput, attribute};
 use crate::scan::{ScanOutcome, Stats, count_by_reason, duration_ms};
 use crate::source::git::GitRepo;
@@ -46,7 +46,7 @@ fn show_progress(counters: &DecodeProgress, total: u64, done: &AtomicBool) {
     bar.finish_and_clear();
 }
 
-pub fn audit(repo: &GitRepo, engine: &Engine, options: &AuditOptions) -> Result<ScanOutcome> {
+pub fn audit(repo: &GitRepo, detector: &Detector, options: &AuditOptions) -> Result<ScanOutcome> {
     let started = Instant::now();
     let refs = repo.refs()?;
     let (table, open_problems) = ObjectTable::open(&repo.objects_dir);
@@ -67,7 +67,7 @@ pub fn audit(repo: &GitRepo, engine: &Engine, options: &AuditOptions) -> Result<
         let ticker = options
             .progress
             .then(|| scope.spawn(|| show_progress(&counters, table.len() as u64, &done)));
-        let decoded = decode_all(&table, engine, &decode_options, &move || {
+        let decoded = decode_all(&table, detector, &decode_options, &move || {
             git2::Repository::open(&open_path)
         });
         done.store(true, Ordering::Relaxed);
@@ -107,6 +107,7 @@ pub fn audit(repo: &GitRepo, engine: &Engine, options: &AuditOptions) -> Result<
     let graph = decoded.graph.build(table.len());
     let mut findings = attribute(&AttributionInput {
         repo,
+        detector,
         table: &table,
         graph: &graph,
         hits: &decoded.hits,

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 
-use crate::engine::{Engine, LineIndex};
+use crate::detect::Detector;
 use crate::enrich::attribution::commit_info;
 use crate::finding::Finding;
 use crate::scan::{ScanOutcome, Stats, count_by_reason, duration_ms};
@@ -18,23 +18,13 @@ use crate::source::git::{GitRepo, to_gix};
 use crate::source::{Skip, SkipReason};
 
 /// Findings in `change` whose secret starts on an added line.
-pub fn scan_change(engine: &Engine, change: &ChangedText) -> Vec<Finding> {
-    let matches = engine.scan(&change.text);
-    let mut lines = LineIndex::new(&change.text);
-    matches
-        .iter()
-        .filter_map(|m| {
-            let mut finding = Finding::from_match(
-                engine.rule(m.rule),
-                m,
-                &change.text,
-                &change.path,
-                &mut lines,
-            );
-            finding.line += change.first_line - 1;
-            change.added.contains(&finding.line).then_some(finding)
-        })
-        .collect()
+pub fn scan_change(detector: &Detector, change: &ChangedText) -> Vec<Finding> {
+    let mut findings = detector.findings(&change.text, &change.path);
+    for finding in &mut findings {
+        finding.line += change.first_line - 1;
+    }
+    findings.retain(|f| change.added.contains(&f.line));
+    findings
 }
 
 /// `leakhound git --range BASE..HEAD`: each finding carries the commit that
@@ -42,7 +32,7 @@ pub fn scan_change(engine: &Engine, change: &ChangedText) -> Vec<Finding> {
 /// once, for the first.
 pub fn scan_range(
     repo: &GitRepo,
-    engine: &Engine,
+    detector: &Detector,
     range: &str,
     max_size: u64,
 ) -> Result<ScanOutcome> {
@@ -56,7 +46,7 @@ pub fn scan_range(
         for change in &commit.changes {
             files += 1;
             bytes += change.text.len() as u64;
-            for mut finding in scan_change(engine, change) {
+            for mut finding in scan_change(detector, change) {
                 let key = (
                     finding.rule_id.clone(),
                     finding.secret_sha256.clone(),
@@ -88,7 +78,7 @@ fn blob_contains(repo: &git2::Repository, tree: &git2::Tree, finding: &Finding) 
 }
 
 /// `leakhound staged`: what the next commit would add.
-pub fn scan_staged(work_tree: &Path, engine: &Engine) -> Result<ScanOutcome> {
+pub fn scan_staged(work_tree: &Path, detector: &Detector) -> Result<ScanOutcome> {
     let started = Instant::now();
     let mut skips = DiffSkips::default();
     let changes = staged_changes(work_tree, &mut skips)?;
@@ -97,7 +87,7 @@ pub fn scan_staged(work_tree: &Path, engine: &Engine) -> Result<ScanOutcome> {
     for change in &changes {
         files += 1;
         bytes += change.text.len() as u64;
-        findings.extend(scan_change(engine, change));
+        findings.extend(scan_change(detector, change));
     }
     // Hunks of one file are separate changes: count files, not hunks.
     let mut paths: Vec<&str> = changes.iter().map(|c| c.path.as_str()).collect();

@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::audit::{AuditOptions, audit};
 use crate::changes::{scan_range, scan_staged};
-use crate::engine::Engine;
+use crate::detect::Detector;
 use crate::hook;
 use crate::report::{self, Format, ReportOptions};
 use crate::rules::RuleSet;
@@ -256,8 +256,8 @@ fn load_rules() -> Result<Arc<RuleSet>> {
 
 fn scan(args: ScanArgs) -> Result<u8> {
     let threads = thread_count(args.output.threads);
-    let engine = Engine::new(load_rules()?);
-    let collector = Collector::new(&engine);
+    let detector = Detector::new(load_rules()?)?;
+    let collector = Collector::new(&detector);
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -276,17 +276,17 @@ fn scan(args: ScanArgs) -> Result<u8> {
     };
     source::fs::walk(&files, &options, &collector);
     let outcome = collector.finish();
-    emit(&outcome, engine.rules(), &args.output)?;
+    emit(&outcome, detector.rules(), &args.output)?;
     Ok(exit_code(&outcome))
 }
 
 fn git(args: GitArgs) -> Result<u8> {
     let repo = GitRepo::open(&args.repo)?;
-    let engine = Engine::new(load_rules()?);
+    let detector = Detector::new(load_rules()?)?;
     let range = args.range.or(args.since_commit);
     if let Some(range) = range {
-        let outcome = scan_range(&repo, &engine, &range, args.max_file_size)?;
-        emit(&outcome, engine.rules(), &args.output)?;
+        let outcome = scan_range(&repo, &detector, &range, args.max_file_size)?;
+        emit(&outcome, detector.rules(), &args.output)?;
         return Ok(exit_code(&outcome));
     }
     let options = AuditOptions {
@@ -295,8 +295,8 @@ fn git(args: GitArgs) -> Result<u8> {
         threads: thread_count(args.output.threads),
         progress: io::stderr().is_terminal(),
     };
-    let outcome = audit(&repo, &engine, &options)?;
-    emit(&outcome, engine.rules(), &args.output)?;
+    let outcome = audit(&repo, &detector, &options)?;
+    emit(&outcome, detector.rules(), &args.output)?;
     Ok(exit_code(&outcome))
 }
 
@@ -308,9 +308,9 @@ fn staged(args: StagedArgs) -> Result<u8> {
             repo.open_path.display()
         );
     };
-    let engine = Engine::new(load_rules()?);
-    let outcome = scan_staged(work_tree, &engine)?;
-    emit(&outcome, engine.rules(), &args.output)?;
+    let detector = Detector::new(load_rules()?)?;
+    let outcome = scan_staged(work_tree, &detector)?;
+    emit(&outcome, detector.rules(), &args.output)?;
     if !outcome.findings.is_empty() {
         eprintln!(
             "\nleakhound: this commit would add {} secret(s). Remove each from the file and `git add` it again \

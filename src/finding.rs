@@ -5,8 +5,8 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::engine::{LineIndex, Match};
-use crate::rules::{Confidence, Rule, Severity};
+use crate::engine::{Engine, LineIndex, Match};
+use crate::rules::{Confidence, Severity};
 
 /// Bytes of the matched line kept on each side of the secret in `snippet`;
 /// minified bundles have lines of megabytes.
@@ -34,8 +34,12 @@ pub struct Finding {
     /// The matched line, cut to the neighbourhood of the secret.
     pub snippet: String,
     pub client_side: bool,
+    /// Why the key is (or is not) served to browsers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exposure: Option<String>,
+    /// The HTTP header the secret is hardcoded in (`Authorization`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
     pub severity: Severity,
     pub confidence: Confidence,
     pub rotate_url: String,
@@ -67,14 +71,16 @@ pub struct GitInfo {
 }
 
 impl Finding {
-    /// Builds a finding for `m`, found in `haystack` at `path`.
+    /// Builds a finding for `m`, found by `engine` in `haystack` at `path`.
     pub fn from_match(
-        rule: &Rule,
+        engine: &Engine,
         m: &Match,
         haystack: &[u8],
         path: &str,
         lines: &mut LineIndex,
     ) -> Finding {
+        let rule = engine.rule(m.rule);
+        let header_rule = m.header_rule.map(|i| engine.rule(i));
         let secret_bytes = &haystack[m.start..m.end];
         let secret = String::from_utf8_lossy(secret_bytes).into_owned();
         let secret_sha256 = hex::encode(Sha256::digest(secret_bytes));
@@ -93,6 +99,11 @@ impl Finding {
             snippet: snippet(lines.line_bytes(m.start), column - 1, m.end - m.start),
             client_side: false,
             exposure: None,
+            header: rule
+                .spec
+                .header
+                .clone()
+                .or_else(|| header_rule.and_then(|r| r.spec.header.clone())),
             severity: rule.spec.severity,
             confidence: m.confidence,
             rotate_url: rule.spec.rotate_url.clone(),

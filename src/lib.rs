@@ -4,10 +4,11 @@
 //!
 //! - [`source`]: where bytes come from (filesystem tree, stdin, git history);
 //! - [`engine`]: bytes in, matches out (keyword prefilter, regex confirm, filters);
+//! - [`detect`]: the engine plus per-blob enrichment: bytes and a path in, findings out;
 //! - [`rules`]: the detectors, as data (`rules/*.toml`, embedded);
 //! - [`finding`]: the one record every mode produces;
 //! - [`scan`]: wires a source to the engine and collects findings and stats;
-//! - [`enrich`]: what is added to findings afterwards (git attribution);
+//! - [`enrich`]: what is added to findings (client-side exposure, git attribution);
 //! - [`audit`]: the full-history git audit, end to end;
 //! - [`changes`]: what a commit range or the staged changes add;
 //! - [`report`]: redaction and the renderers (text, json, jsonl);
@@ -16,6 +17,7 @@
 pub mod audit;
 pub mod changes;
 pub mod cli;
+pub mod detect;
 pub mod engine;
 pub mod enrich;
 pub mod finding;

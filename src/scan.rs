@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::engine::{Engine, LineIndex};
+use crate::detect::Detector;
 use crate::finding::Finding;
 use crate::source::{BlobSink, Skip, SkipReason};
 
@@ -39,7 +39,7 @@ pub struct Stats {
 
 /// Collects findings from blobs as sources deliver them.
 pub struct Collector<'e> {
-    engine: &'e Engine,
+    detector: &'e Detector,
     findings: Mutex<Vec<Finding>>,
     skipped: Mutex<Vec<Skip>>,
     files: AtomicU64,
@@ -48,9 +48,9 @@ pub struct Collector<'e> {
 }
 
 impl<'e> Collector<'e> {
-    pub fn new(engine: &'e Engine) -> Collector<'e> {
+    pub fn new(detector: &'e Detector) -> Collector<'e> {
         Collector {
-            engine,
+            detector,
             findings: Mutex::default(),
             skipped: Mutex::default(),
             files: AtomicU64::new(0),
@@ -108,15 +108,10 @@ impl BlobSink for Collector<'_> {
     fn blob(&self, path: &str, bytes: &[u8]) {
         self.files.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-        let matches = self.engine.scan(bytes);
-        if matches.is_empty() {
+        let found = self.detector.findings(bytes, path);
+        if found.is_empty() {
             return;
         }
-        let mut lines = LineIndex::new(bytes);
-        let found: Vec<Finding> = matches
-            .iter()
-            .map(|m| Finding::from_match(self.engine.rule(m.rule), m, bytes, path, &mut lines))
-            .collect();
         self.findings
             .lock()
             .unwrap_or_else(|e| e.into_inner())

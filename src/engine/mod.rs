@@ -34,6 +34,9 @@ pub struct Match {
     pub start: usize,
     pub end: usize,
     pub confidence: Confidence,
+    /// A generic header rule that matched the same text (the secret is sent
+    /// in that rule's header).
+    pub header_rule: Option<usize>,
 }
 
 /// A compiled rule set. Cheap to share between threads (`Sync`); build once
@@ -188,6 +191,7 @@ impl Engine {
                 start: s,
                 end: e,
                 confidence: rule.confidence_for(secret),
+                header_rule: None,
             });
         }
     }
@@ -208,29 +212,44 @@ impl Engine {
     }
 }
 
-/// Keeps one match per byte range: where matches of different rules overlap,
-/// the longer secret wins (a `sk-proj-…` key beats a generic match inside
-/// it), then the non-context rule, then the rule loaded first.
+/// Keeps one match per byte range. Where matches of different rules
+/// overlap, a specific rule beats a generic one, then the longer secret wins
+/// (a `sk-proj-…` key beats a context match inside it), then the non-context
+/// rule, then the rule loaded first. A generic header rule that loses to a
+/// specific match lends it its header.
 fn resolve_overlaps(rules: &RuleSet, mut matches: Vec<Match>) -> Vec<Match> {
     let rank = |m: &Match| {
         let rule = &rules.rules()[m.rule];
         (
+            rule.spec.generic,
             std::cmp::Reverse(m.end - m.start),
             rule.is_context_rule(),
             m.rule,
         )
     };
     matches.sort_by_key(|m| (rank(m), m.start));
-    // Kept ranges never overlap each other, so the neighbours by start are
-    // the only ones that can overlap a candidate.
+    // Kept ranges never overlap each other, so the neighbour with the
+    // greatest start below a candidate's end is the only one to check.
     let mut kept: BTreeMap<usize, Match> = BTreeMap::new();
     for m in matches {
-        let overlaps_before = kept
-            .range(..m.end)
+        let overlapping = kept
+            .range_mut(..m.end)
             .next_back()
-            .is_some_and(|(_, k)| k.end > m.start);
-        if !overlaps_before {
-            kept.insert(m.start, m);
+            .filter(|(_, k)| k.end > m.start);
+        match overlapping {
+            Some((_, k)) => {
+                let loser = &rules.rules()[m.rule].spec;
+                if loser.generic
+                    && loser.header.is_some()
+                    && k.header_rule.is_none()
+                    && !rules.rules()[k.rule].spec.generic
+                {
+                    k.header_rule = Some(m.rule);
+                }
+            }
+            None => {
+                kept.insert(m.start, m);
+            }
         }
     }
     kept.into_values().collect()

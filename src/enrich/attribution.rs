@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
+use crate::detect::Detector;
 use crate::finding::{Finding, GitInfo};
 use crate::source::git::decode::BlobHits;
 use crate::source::git::graph::{Graph, IdSet, MISSING};
@@ -17,6 +18,8 @@ use crate::source::git::{GitRepo, RefTip, to_git2, to_gix};
 
 pub struct AttributionInput<'a> {
     pub repo: &'a GitRepo,
+    /// Applies path-dependent enrichment once a finding's path is known.
+    pub detector: &'a Detector,
     pub table: &'a ObjectTable,
     pub graph: &'a Graph,
     pub hits: &'a [BlobHits],
@@ -65,6 +68,7 @@ type PathList = Rc<Vec<(String, Id)>>;
 pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
     let AttributionInput {
         repo,
+        detector,
         table,
         graph,
         hits,
@@ -75,11 +79,11 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
         return Vec::new();
     }
     let mut targets = IdSet::new(table.len());
-    let hits_by_blob: HashMap<Id, &[Finding]> = hits
+    let hits_by_blob: HashMap<Id, &BlobHits> = hits
         .iter()
         .map(|h| {
             targets.insert(h.blob);
-            (h.blob, h.findings.as_slice())
+            (h.blob, h)
         })
         .collect();
     let relevant = graph.ancestors_of(&targets);
@@ -116,7 +120,7 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
         }
         for (path, blob) in names.paths_under(tree).iter() {
             attributed_blobs.insert(*blob);
-            for finding in hits_by_blob.get(blob).copied().unwrap_or_default() {
+            for finding in hits_by_blob.get(blob).map_or(&[][..], |h| &h.findings) {
                 let key = (
                     finding.rule_id.clone(),
                     finding.secret_sha256.clone(),
@@ -146,12 +150,16 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
     let mut findings: Vec<Finding> = pending
         .into_values()
         .zip(carried_by)
-        .map(|(p, branches)| {
+        .filter_map(|(p, branches)| {
             let introducing = p.introducing_commit(graph);
             let mut finding = p.template;
+            if !detector.enrich(&mut finding, hits_by_blob[&p.blob].facts) {
+                return None;
+            }
             let in_head = head_paths.iter().any(|(path, blob)| {
                 *path == finding.path
                     && hits_by_blob[blob]
+                        .findings
                         .iter()
                         .any(|f| f.secret_sha256 == finding.secret_sha256)
             });
@@ -161,7 +169,7 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
             info.commit_count = p.commits.len() as u64;
             info.branches = branches;
             finding.git = Some(info);
-            finding
+            Some(finding)
         })
         .collect();
 
@@ -176,7 +184,9 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
                     blob: oid.clone(),
                     ..GitInfo::default()
                 });
-                findings.push(finding);
+                if detector.enrich(&mut finding, hit.facts) {
+                    findings.push(finding);
+                }
             }
         }
     }

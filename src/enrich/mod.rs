@@ -2,3 +2,4 @@
 //! attribution; later client-side exposure, verification, suppression).
 
 pub mod attribution;
+pub mod exposure;

@@ -34,6 +34,20 @@ pub struct RuleSpec {
     pub context: Option<Context>,
     #[serde(default)]
     pub window: Option<usize>,
+    /// A catch-all rule (say, any bearer token in an auth header): it loses
+    /// to a provider rule matching the same text, and lends it `header`.
+    #[serde(default)]
+    pub generic: bool,
+    /// The HTTP header the matched secret is sent in, for header rules.
+    #[serde(default)]
+    pub header: Option<String>,
+    /// Report only when the file ships to browsers (exposure enrichment).
+    #[serde(default)]
+    pub client_only: bool,
+    /// The match names something (an env variable) rather than being a
+    /// secret: it is never masked.
+    #[serde(default)]
+    pub not_secret: bool,
     pub rotate_url: String,
     #[serde(default)]
     pub rotate_steps: Option<String>,

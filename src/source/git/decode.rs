@@ -16,7 +16,8 @@ use rayon::prelude::*;
 
 use super::graph::{GraphBuilder, MISSING};
 use super::objects::{Id, ObjectTable};
-use crate::engine::{Engine, LineIndex};
+use crate::detect::Detector;
+use crate::enrich::exposure::ContentFacts;
 use crate::finding::Finding;
 use crate::source::looks_binary;
 
@@ -24,6 +25,8 @@ use crate::source::looks_binary;
 pub struct BlobHits {
     pub blob: Id,
     pub findings: Vec<Finding>,
+    /// What the blob's content says about where it runs (for exposure).
+    pub facts: ContentFacts,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -66,7 +69,7 @@ pub struct DecodeProgress {
 /// What the per-thread workers share.
 struct Shared<'a> {
     table: &'a ObjectTable,
-    engine: &'a Engine,
+    detector: &'a Detector,
     options: &'a DecodeOptions<'a>,
     decoded: Vec<AtomicU64>,
     merged: Mutex<Local>,
@@ -167,16 +170,15 @@ impl Worker<'_, '_> {
         }
         counts.blobs_scanned += 1;
         counts.bytes_scanned += data.len() as u64;
-        let matches = self.shared.engine.scan(data);
-        if matches.is_empty() {
-            return;
+        let findings = self.shared.detector.raw_findings(data, "");
+        if !findings.is_empty() {
+            let facts = self.shared.detector.exposure.facts(data);
+            self.local.hits.push(BlobHits {
+                blob: id,
+                findings,
+                facts,
+            });
         }
-        let mut lines = LineIndex::new(data);
-        let findings = matches
-            .iter()
-            .map(|m| Finding::from_match(self.shared.engine.rule(m.rule), m, data, "", &mut lines))
-            .collect();
-        self.local.hits.push(BlobHits { blob: id, findings });
     }
 
     fn tree(&mut self, id: Id, data: &[u8]) {
@@ -227,13 +229,13 @@ impl Worker<'_, '_> {
 /// handles are not `Sync`).
 pub fn decode_all(
     table: &ObjectTable,
-    engine: &Engine,
+    detector: &Detector,
     options: &DecodeOptions<'_>,
     open_repo: &(dyn Fn() -> Result<git2::Repository, git2::Error> + Sync),
 ) -> Decoded {
     let shared = Shared {
         table,
-        engine,
+        detector,
         options,
         decoded: (0..table.len().div_ceil(64))
             .map(|_| AtomicU64::new(0))
