@@ -439,7 +439,10 @@ class History:
     def record(self, kind, key, path, br, how, mark_holder):
         rec = {"kind": kind, "rule_id": KINDS[kind][0], "path": path, "branch": br.ref,
                "how": how, "key": key, "secret_sha256": hashlib.sha256(key.encode()).hexdigest(),
-               "mark": None, "removed_mark": None}
+               "mark": None, "removed_mark": None, "only_ref": None}
+        feat = self.feature_of.get(br.ref)
+        if feat is not None and not feat.merged:
+            rec["only_ref"] = br.ref  # an unmerged branch: no other ref carries it
         self.planted.append(rec)
         mark_holder.append(rec)
         return rec
@@ -707,7 +710,7 @@ class History:
         self.record(kind, key, p, br, "only in an annotated tag", recs)
         mark = self.commit(br, changes, "Hotfix: use the partner account for 1.4.1\n")
         recs[0]["mark"] = mark
-        recs[0]["branch"] = "refs/tags/v1.4.1"
+        recs[0]["branch"] = recs[0]["only_ref"] = "refs/tags/v1.4.1"
         self.time += 60
         self.w(f"tag v1.4.1\nfrom :{mark}\ntagger {self.ident(AUTHORS[3])}\n")
         self.data("Release 1.4.1 (hotfix)\n")

@@ -30,10 +30,8 @@ pub struct AuditOptions {
 fn show_progress(counters: &DecodeProgress, total: u64, done: &AtomicBool) {
     let bar = indicatif::ProgressBar::new(total);
     bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} {pos}/{len} objects  {msg}  [{elapsed_precise}]",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} objects  {msg}  [{elapsed_precise}]")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let started = Instant::now();
     while !done.load(Ordering::Relaxed) {
@@ -50,26 +48,17 @@ pub fn audit(repo: &GitRepo, detector: &Detector, options: &AuditOptions) -> Res
     let started = Instant::now();
     let refs = repo.refs()?;
     let (table, open_problems) = ObjectTable::open(&repo.objects_dir);
-    let mut skipped: Vec<Skip> = open_problems
-        .into_iter()
-        .map(|p| unreadable(p.path.display().to_string(), p.detail))
-        .collect();
+    let mut skipped: Vec<Skip> =
+        open_problems.into_iter().map(|p| unreadable(p.path.display().to_string(), p.detail)).collect();
 
     let counters = DecodeProgress::default();
-    let decode_options = DecodeOptions {
-        max_blob_size: options.max_blob_size,
-        threads: options.threads,
-        progress: Some(&counters),
-    };
+    let decode_options =
+        DecodeOptions { max_blob_size: options.max_blob_size, threads: options.threads, progress: Some(&counters) };
     let open_path = repo.open_path.clone();
     let done = AtomicBool::new(false);
     let decoded = std::thread::scope(|scope| {
-        let ticker = options
-            .progress
-            .then(|| scope.spawn(|| show_progress(&counters, table.len() as u64, &done)));
-        let decoded = decode_all(&table, detector, &decode_options, &move || {
-            git2::Repository::open(&open_path)
-        });
+        let ticker = options.progress.then(|| scope.spawn(|| show_progress(&counters, table.len() as u64, &done)));
+        let decoded = decode_all(&table, detector, &decode_options, &move || git2::Repository::open(&open_path));
         done.store(true, Ordering::Relaxed);
         if let Some(ticker) = ticker {
             ticker.thread().unpark();
@@ -80,28 +69,17 @@ pub fn audit(repo: &GitRepo, detector: &Detector, options: &AuditOptions) -> Res
         skipped.push(unreadable(what, why));
     }
     // Packed objects the traversal could not decode (corrupt entries).
-    let loose_start = table
-        .packs
-        .iter()
-        .map(|p| p.base as usize + p.index.num_objects() as usize)
-        .max()
-        .unwrap_or(0);
+    let loose_start = table.packs.iter().map(|p| p.base as usize + p.index.num_objects() as usize).max().unwrap_or(0);
     for id in 0..loose_start as u32 {
         if decoded.decoded[id as usize / 64].load(Ordering::Relaxed) & (1 << (id % 64)) == 0 {
-            skipped.push(unreadable(
-                format!("object {}", table.oid(id)),
-                "could not be decoded from its pack".into(),
-            ));
+            skipped.push(unreadable(format!("object {}", table.oid(id)), "could not be decoded from its pack".into()));
         }
     }
     let mut absent = decoded.absent;
     absent.sort();
     absent.dedup();
     for oid in absent {
-        skipped.push(unreadable(
-            format!("object {oid}"),
-            "referenced but missing from the object store".into(),
-        ));
+        skipped.push(unreadable(format!("object {oid}"), "referenced but missing from the object store".into()));
     }
 
     let graph = decoded.graph.build(table.len());
@@ -114,17 +92,12 @@ pub fn audit(repo: &GitRepo, detector: &Detector, options: &AuditOptions) -> Res
         refs: &refs,
         all_objects: options.all_objects,
     });
-    findings.sort_by(|a, b| {
-        (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
-    });
+    findings.sort_by(|a, b| (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id)));
 
     let counts = decoded.counts;
     let mut notes = Vec::new();
     if repo.shallow {
-        notes.push(
-            "shallow clone: history before the clone's depth is not present and was not scanned"
-                .into(),
-        );
+        notes.push("shallow clone: history before the clone's depth is not present and was not scanned".into());
     }
     if counts.submodules > 0 {
         notes.push(format!(
@@ -133,10 +106,7 @@ pub fn audit(repo: &GitRepo, detector: &Detector, options: &AuditOptions) -> Res
         ));
     }
     if counts.lfs_pointers > 0 {
-        notes.push(format!(
-            "{} Git LFS pointer files: their content is not fetched or scanned",
-            counts.lfs_pointers
-        ));
+        notes.push(format!("{} Git LFS pointer files: their content is not fetched or scanned", counts.lfs_pointers));
     }
     if refs.is_empty() {
         notes.push("the repository has no commits yet".into());
@@ -153,20 +123,11 @@ pub fn audit(repo: &GitRepo, detector: &Detector, options: &AuditOptions) -> Res
         skipped: by_reason,
         duration_ms: duration_ms(started.elapsed()),
     };
-    Ok(ScanOutcome {
-        findings,
-        skipped,
-        stats,
-        notes,
-    })
+    Ok(ScanOutcome { findings, skipped, stats, notes })
 }
 
 fn unreadable(path: String, detail: String) -> Skip {
-    Skip {
-        path,
-        reason: SkipReason::Unreadable,
-        detail,
-    }
+    Skip { path, reason: SkipReason::Unreadable, detail }
 }
 
 fn add_count(map: &mut BTreeMap<&'static str, u64>, reason: SkipReason, n: u64) {

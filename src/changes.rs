@@ -30,12 +30,7 @@ pub fn scan_change(detector: &Detector, change: &ChangedText) -> Vec<Finding> {
 /// `leakhound git --range BASE..HEAD`: each finding carries the commit that
 /// added it; a secret added at the same path by several commits is reported
 /// once, for the first.
-pub fn scan_range(
-    repo: &GitRepo,
-    detector: &Detector,
-    range: &str,
-    max_size: u64,
-) -> Result<ScanOutcome> {
+pub fn scan_range(repo: &GitRepo, detector: &Detector, range: &str, max_size: u64) -> Result<ScanOutcome> {
     let started = Instant::now();
     let mut skips = DiffSkips::default();
     let commits = range_changes(&repo.repo, range, max_size, &mut skips)?;
@@ -47,18 +42,12 @@ pub fn scan_range(
             files += 1;
             bytes += change.text.len() as u64;
             for mut finding in scan_change(detector, change) {
-                let key = (
-                    finding.rule_id.clone(),
-                    finding.secret_sha256.clone(),
-                    finding.path.clone(),
-                );
+                let key = (finding.rule_id.clone(), finding.secret_sha256.clone(), finding.path.clone());
                 if first.contains_key(&key) {
                     continue;
                 }
                 let mut info = commit_info(&repo.repo, &to_gix(commit.commit));
-                info.in_head = head_tree
-                    .as_ref()
-                    .is_some_and(|t| blob_contains(&repo.repo, t, &finding));
+                info.in_head = head_tree.as_ref().is_some_and(|t| blob_contains(&repo.repo, t, &finding));
                 info.commit_count = 1;
                 finding.git = Some(info);
                 first.insert(key, finding);
@@ -96,33 +85,15 @@ pub fn scan_staged(work_tree: &Path, detector: &Detector) -> Result<ScanOutcome>
     Ok(outcome(findings, skips, files, bytes, started))
 }
 
-fn outcome(
-    mut findings: Vec<Finding>,
-    skips: DiffSkips,
-    files: u64,
-    bytes: u64,
-    started: Instant,
-) -> ScanOutcome {
-    findings.sort_by(|a, b| {
-        (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
-    });
-    let skip = |reason: SkipReason, detail: &'static str| {
-        move |path: String| Skip {
-            path,
-            reason,
-            detail: detail.into(),
-        }
-    };
+fn outcome(mut findings: Vec<Finding>, skips: DiffSkips, files: u64, bytes: u64, started: Instant) -> ScanOutcome {
+    findings.sort_by(|a, b| (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id)));
+    let skip =
+        |reason: SkipReason, detail: &'static str| move |path: String| Skip { path, reason, detail: detail.into() };
     let skipped: Vec<Skip> = skips
         .binary
         .into_iter()
         .map(skip(SkipReason::Binary, "binary file in the diff"))
-        .chain(
-            skips
-                .too_large
-                .into_iter()
-                .map(skip(SkipReason::TooLarge, "over --max-file-size")),
-        )
+        .chain(skips.too_large.into_iter().map(skip(SkipReason::TooLarge, "over --max-file-size")))
         .collect();
     let stats = Stats {
         files_scanned: files,
@@ -132,10 +103,5 @@ fn outcome(
         errors: 0,
         duration_ms: duration_ms(started.elapsed()),
     };
-    ScanOutcome {
-        findings,
-        skipped,
-        stats,
-        notes: Vec::new(),
-    }
+    ScanOutcome { findings, skipped, stats, notes: Vec::new() }
 }

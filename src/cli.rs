@@ -16,7 +16,7 @@ use crate::changes::{scan_range, scan_staged};
 use crate::detect::Detector;
 use crate::hook;
 use crate::report::{self, Format, ReportOptions};
-use crate::rules::RuleSet;
+use crate::rules::{RuleSet, Severity};
 use crate::scan::{Collector, ScanOutcome};
 use crate::source::git::GitRepo;
 use crate::source::{self, fs::WalkOptions};
@@ -178,9 +178,31 @@ struct OutputArgs {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
 
+    /// Which findings make the exit code 1: `any` (every finding except
+    /// warnings), `critical` (only critical ones), `warning` (warnings too).
+    #[arg(long, value_enum, default_value_t = FailOn::Any)]
+    fail_on: FailOn,
+
     /// Worker threads (default: number of CPUs).
     #[arg(long, short = 'j', value_name = "N")]
     threads: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    Any,
+    Critical,
+    Warning,
+}
+
+impl FailOn {
+    fn fails(self, severity: Severity) -> bool {
+        match self {
+            FailOn::Any => severity > Severity::Warning,
+            FailOn::Critical => severity == Severity::Critical,
+            FailOn::Warning => true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -193,13 +215,9 @@ enum ColorChoice {
 /// Parses `1048576`, `512K`, `25M`, `1G` (binary units; `KiB`/`MB` also accepted).
 fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();
-    let digits_end = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
+    let digits_end = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(digits_end);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a size: use bytes or a K/M/G suffix"))?;
+    let number: u64 = number.parse().map_err(|_| format!("`{text}` is not a size: use bytes or a K/M/G suffix"))?;
     let multiplier: u64 = match unit.trim().to_ascii_uppercase().as_str() {
         "" | "B" => 1,
         "K" | "KB" | "KIB" => 1 << 10,
@@ -207,9 +225,7 @@ fn parse_size(text: &str) -> Result<u64, String> {
         "G" | "GB" | "GIB" => 1 << 30,
         other => return Err(format!("unknown size unit `{other}`: use K, M or G")),
     };
-    number
-        .checked_mul(multiplier)
-        .ok_or_else(|| format!("`{text}` is too large"))
+    number.checked_mul(multiplier).ok_or_else(|| format!("`{text}` is too large"))
 }
 
 /// Parses arguments, runs the command, and maps the outcome to an exit code.
@@ -249,22 +265,15 @@ fn dispatch(cli: Cli) -> Result<u8> {
 }
 
 fn load_rules() -> Result<Arc<RuleSet>> {
-    Ok(Arc::new(RuleSet::builtin().context(
-        "built-in rules failed to load (a bug: please report it)",
-    )?))
+    Ok(Arc::new(RuleSet::builtin().context("built-in rules failed to load (a bug: please report it)")?))
 }
 
 fn scan(args: ScanArgs) -> Result<u8> {
     let threads = thread_count(args.output.threads);
     let detector = Detector::new(load_rules()?)?;
     let collector = Collector::new(&detector);
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths
-    };
-    let (stdin, files): (Vec<PathBuf>, Vec<PathBuf>) =
-        paths.into_iter().partition(|p| p.as_os_str() == "-");
+    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths };
+    let (stdin, files): (Vec<PathBuf>, Vec<PathBuf>) = paths.into_iter().partition(|p| p.as_os_str() == "-");
     if !stdin.is_empty() {
         source::stdin::read(args.max_file_size, &collector);
     }
@@ -277,7 +286,7 @@ fn scan(args: ScanArgs) -> Result<u8> {
     source::fs::walk(&files, &options, &collector);
     let outcome = collector.finish();
     emit(&outcome, detector.rules(), &args.output)?;
-    Ok(exit_code(&outcome))
+    Ok(exit_code(&outcome, args.output.fail_on))
 }
 
 fn git(args: GitArgs) -> Result<u8> {
@@ -287,7 +296,7 @@ fn git(args: GitArgs) -> Result<u8> {
     if let Some(range) = range {
         let outcome = scan_range(&repo, &detector, &range, args.max_file_size)?;
         emit(&outcome, detector.rules(), &args.output)?;
-        return Ok(exit_code(&outcome));
+        return Ok(exit_code(&outcome, args.output.fail_on));
     }
     let options = AuditOptions {
         all_objects: args.all_objects,
@@ -297,21 +306,19 @@ fn git(args: GitArgs) -> Result<u8> {
     };
     let outcome = audit(&repo, &detector, &options)?;
     emit(&outcome, detector.rules(), &args.output)?;
-    Ok(exit_code(&outcome))
+    Ok(exit_code(&outcome, args.output.fail_on))
 }
 
 fn staged(args: StagedArgs) -> Result<u8> {
     let repo = GitRepo::open(&args.repo)?;
     let Some(work_tree) = repo.repo.workdir() else {
-        anyhow::bail!(
-            "{} is a bare repository: it has nothing staged",
-            repo.open_path.display()
-        );
+        anyhow::bail!("{} is a bare repository: it has nothing staged", repo.open_path.display());
     };
     let detector = Detector::new(load_rules()?)?;
     let outcome = scan_staged(work_tree, &detector)?;
     emit(&outcome, detector.rules(), &args.output)?;
-    if !outcome.findings.is_empty() {
+    let code = exit_code(&outcome, args.output.fail_on);
+    if code == exit::FINDINGS {
         eprintln!(
             "\nleakhound: this commit would add {} secret(s). Remove each from the file and `git add` it again \
              (or `git restore --staged <file>` to unstage it). If a key was ever pushed or shared, rotate it: \
@@ -319,21 +326,19 @@ fn staged(args: StagedArgs) -> Result<u8> {
             outcome.findings.len()
         );
     }
-    Ok(exit_code(&outcome))
+    Ok(code)
 }
 
 fn thread_count(requested: Option<usize>) -> usize {
-    requested
-        .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+    requested.filter(|&n| n > 0).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// 2 when something could not be read (the scan is incomplete), else 1 when
-/// anything was found, else 0.
-fn exit_code(outcome: &ScanOutcome) -> u8 {
+/// a finding `--fail-on` counts was found, else 0.
+fn exit_code(outcome: &ScanOutcome, fail_on: FailOn) -> u8 {
     if outcome.has_errors() {
         exit::ERROR
-    } else if !outcome.findings.is_empty() {
+    } else if outcome.findings.iter().any(|f| fail_on.fails(f.severity)) {
         exit::FINDINGS
     } else {
         exit::CLEAN
@@ -345,28 +350,19 @@ fn emit(outcome: &ScanOutcome, rules: &RuleSet, args: &OutputArgs) -> Result<()>
     let color = match args.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        }
+        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
-    let options = ReportOptions {
-        format: args.format,
-        show_secrets: args.show_secrets,
-        color,
-    };
+    let options = ReportOptions { format: args.format, show_secrets: args.show_secrets, color };
     match &args.output {
         Some(path) => {
-            let file = File::create(path)
-                .with_context(|| format!("cannot create report file {}", path.display()))?;
+            let file = File::create(path).with_context(|| format!("cannot create report file {}", path.display()))?;
             let mut out = BufWriter::new(file);
             report::write(&mut out, outcome, rules, &options)?;
-            out.flush()
-                .with_context(|| format!("cannot write report file {}", path.display()))?;
+            out.flush().with_context(|| format!("cannot write report file {}", path.display()))?;
         }
         None => {
             let mut out = BufWriter::new(io::stdout().lock());
-            let written =
-                report::write(&mut out, outcome, rules, &options).and_then(|()| out.flush());
+            let written = report::write(&mut out, outcome, rules, &options).and_then(|()| out.flush());
             // A closed pipe (`leakhound scan | head`) is not an error worth a message.
             if let Err(e) = written
                 && e.kind() != io::ErrorKind::BrokenPipe
@@ -383,24 +379,10 @@ fn list_rules(format: Format) -> Result<u8> {
     let mut out = BufWriter::new(io::stdout().lock());
     match format {
         Format::Text => {
-            let width = rules
-                .rules()
-                .iter()
-                .map(|r| r.spec.id.len())
-                .max()
-                .unwrap_or(0);
-            let pwidth = rules
-                .rules()
-                .iter()
-                .map(|r| r.spec.provider.len())
-                .max()
-                .unwrap_or(0);
+            let width = rules.rules().iter().map(|r| r.spec.id.len()).max().unwrap_or(0);
+            let pwidth = rules.rules().iter().map(|r| r.spec.provider.len()).max().unwrap_or(0);
             for rule in rules.rules() {
-                writeln!(
-                    out,
-                    "{:width$}  {:pwidth$}  {}",
-                    rule.spec.id, rule.spec.provider, rule.spec.name
-                )?;
+                writeln!(out, "{:width$}  {:pwidth$}  {}", rule.spec.id, rule.spec.provider, rule.spec.name)?;
             }
         }
         Format::Json | Format::Jsonl => {

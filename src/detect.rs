@@ -19,10 +19,7 @@ pub struct Detector {
 
 impl Detector {
     pub fn new(rules: Arc<RuleSet>) -> Result<Detector> {
-        Ok(Detector {
-            engine: Engine::new(rules),
-            exposure: ExposureRules::builtin()?,
-        })
+        Ok(Detector { engine: Engine::new(rules), exposure: ExposureRules::builtin()? })
     }
 
     pub fn rules(&self) -> &RuleSet {
@@ -37,10 +34,7 @@ impl Detector {
             return Vec::new();
         }
         let mut lines = LineIndex::new(bytes);
-        matches
-            .iter()
-            .map(|m| Finding::from_match(&self.engine, m, bytes, path, &mut lines))
-            .collect()
+        matches.iter().map(|m| Finding::from_match(&self.engine, m, bytes, path, &mut lines)).collect()
     }
 
     /// Findings in `bytes` at `path`, with exposure applied.
@@ -56,10 +50,7 @@ impl Detector {
     /// Applies exposure to a finding whose path is final; false when the
     /// finding should be dropped (a client-only rule outside client code).
     pub fn enrich(&self, finding: &mut Finding, facts: ContentFacts) -> bool {
-        let client_only = self
-            .rules()
-            .get(&finding.rule_id)
-            .is_some_and(|r| r.spec.client_only);
+        let client_only = self.rules().get(&finding.rule_id).is_some_and(|r| r.spec.client_only);
         self.exposure.apply(finding, facts, client_only)
     }
 }

@@ -72,15 +72,8 @@ pub struct GitInfo {
 
 impl Finding {
     /// Builds a finding for `m`, found by `engine` in `haystack` at `path`.
-    pub fn from_match(
-        engine: &Engine,
-        m: &Match,
-        haystack: &[u8],
-        path: &str,
-        lines: &mut LineIndex,
-    ) -> Finding {
+    pub fn from_match(engine: &Engine, m: &Match, haystack: &[u8], path: &str, lines: &mut LineIndex) -> Finding {
         let rule = engine.rule(m.rule);
-        let header_rule = m.header_rule.map(|i| engine.rule(i));
         let secret_bytes = &haystack[m.start..m.end];
         let secret = String::from_utf8_lossy(secret_bytes).into_owned();
         let secret_sha256 = hex::encode(Sha256::digest(secret_bytes));
@@ -99,11 +92,7 @@ impl Finding {
             snippet: snippet(lines.line_bytes(m.start), column - 1, m.end - m.start),
             client_side: false,
             exposure: None,
-            header: rule
-                .spec
-                .header
-                .clone()
-                .or_else(|| header_rule.and_then(|r| r.spec.header.clone())),
+            header: m.header.map(|(s, e)| String::from_utf8_lossy(&haystack[s..e]).into_owned()),
             severity: rule.spec.severity,
             confidence: m.confidence,
             rotate_url: rule.spec.rotate_url.clone(),

@@ -14,10 +14,7 @@ const MARKER: &str = "# installed by `leakhound hook install`";
 /// Where git looks for hooks: `core.hooksPath` if set (relative to the work
 /// tree), else `.git/hooks` of the common dir (worktrees share it).
 pub fn hooks_dir(repo: &git2::Repository) -> PathBuf {
-    let configured = repo
-        .config()
-        .ok()
-        .and_then(|c| c.get_path("core.hooksPath").ok());
+    let configured = repo.config().ok().and_then(|c| c.get_path("core.hooksPath").ok());
     match configured {
         Some(path) if path.is_absolute() => path,
         Some(path) => repo.workdir().unwrap_or_else(|| repo.path()).join(path),
@@ -39,8 +36,7 @@ fn hook_script(leakhound: &Path) -> String {
 /// `pre-commit.leakhound-backup`. Returns the hook's path.
 pub fn install(repo: &git2::Repository, force: bool) -> Result<PathBuf> {
     let dir = hooks_dir(repo);
-    fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create hooks directory {}", dir.display()))?;
+    fs::create_dir_all(&dir).with_context(|| format!("cannot create hooks directory {}", dir.display()))?;
     let hook = dir.join("pre-commit");
     if let Ok(existing) = fs::read_to_string(&hook)
         && !existing.contains(MARKER)
@@ -52,12 +48,10 @@ pub fn install(repo: &git2::Repository, force: bool) -> Result<PathBuf> {
                 hook.display()
             );
         }
-        fs::rename(&hook, dir.join("pre-commit.leakhound-backup"))
-            .context("cannot back up the existing hook")?;
+        fs::rename(&hook, dir.join("pre-commit.leakhound-backup")).context("cannot back up the existing hook")?;
     }
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("leakhound"));
-    fs::write(&hook, hook_script(&exe))
-        .with_context(|| format!("cannot write {}", hook.display()))?;
+    fs::write(&hook, hook_script(&exe)).with_context(|| format!("cannot write {}", hook.display()))?;
     make_executable(&hook)?;
     Ok(hook)
 }
@@ -70,10 +64,7 @@ pub fn uninstall(repo: &git2::Repository) -> Result<bool> {
             fs::remove_file(&hook).with_context(|| format!("cannot remove {}", hook.display()))?;
             Ok(true)
         }
-        Ok(_) => bail!(
-            "{} was not written by leakhound; leaving it alone",
-            hook.display()
-        ),
+        Ok(_) => bail!("{} was not written by leakhound; leaving it alone", hook.display()),
         Err(_) => Ok(false),
     }
 }
@@ -81,8 +72,7 @@ pub fn uninstall(repo: &git2::Repository) -> Result<bool> {
 #[cfg(unix)]
 fn make_executable(path: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(path, fs::Permissions::from_mode(0o755))
-        .context("cannot make the hook executable")
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).context("cannot make the hook executable")
 }
 
 #[cfg(not(unix))]

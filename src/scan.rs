@@ -62,18 +62,12 @@ impl<'e> Collector<'e> {
     /// Sorts and deduplicates what was collected and computes the stats.
     pub fn finish(self) -> ScanOutcome {
         let elapsed = self.started.elapsed();
-        let mut findings = self
-            .findings
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut findings = self.findings.into_inner().unwrap_or_else(|e| e.into_inner());
         let mut skipped = self.skipped.into_inner().unwrap_or_else(|e| e.into_inner());
-        findings.sort_by(|a, b| {
-            (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
-        });
+        findings.sort_by(|a, b| (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id)));
         // Overlapping roots (`scan . src`) can deliver a file twice.
-        findings.dedup_by(|a, b| {
-            a.path == b.path && a.line == b.line && a.column == b.column && a.rule_id == b.rule_id
-        });
+        findings
+            .dedup_by(|a, b| a.path == b.path && a.line == b.line && a.column == b.column && a.rule_id == b.rule_id);
         skipped.sort_by(|a, b| (&a.path, a.reason).cmp(&(&b.path, b.reason)));
         let stats = Stats {
             files_scanned: self.files.into_inner(),
@@ -83,12 +77,7 @@ impl<'e> Collector<'e> {
             errors: skipped.iter().filter(|s| s.reason.is_error()).count() as u64,
             duration_ms: duration_ms(elapsed),
         };
-        ScanOutcome {
-            findings,
-            skipped,
-            stats,
-            notes: Vec::new(),
-        }
+        ScanOutcome { findings, skipped, stats, notes: Vec::new() }
     }
 }
 
@@ -112,17 +101,11 @@ impl BlobSink for Collector<'_> {
         if found.is_empty() {
             return;
         }
-        self.findings
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(found);
+        self.findings.lock().unwrap_or_else(|e| e.into_inner()).extend(found);
     }
 
     fn skipped(&self, skip: Skip) {
-        self.skipped
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(skip);
+        self.skipped.lock().unwrap_or_else(|e| e.into_inner()).push(skip);
     }
 }
 

@@ -47,12 +47,7 @@ fn found(engine: &Engine, text: &str) -> Vec<(String, String)> {
     engine
         .scan(text.as_bytes())
         .iter()
-        .map(|m| {
-            (
-                engine.rule(m.rule).spec.id.clone(),
-                text[m.start..m.end].to_string(),
-            )
-        })
+        .map(|m| (engine.rule(m.rule).spec.id.clone(), text[m.start..m.end].to_string()))
         .collect()
 }
 
@@ -90,10 +85,7 @@ fn boundaries_reject_longer_tokens() {
 #[test]
 fn context_rule_needs_its_word_nearby() {
     let e = engine();
-    assert_eq!(
-        found(&e, &format!("DEMO_API_KEY={CTX}")),
-        vec![("demo-context".into(), CTX.into())]
-    );
+    assert_eq!(found(&e, &format!("DEMO_API_KEY={CTX}")), vec![("demo-context".into(), CTX.into())]);
     let far = format!("DEMO_API_KEY=1\n{}\nother={CTX}", "#".repeat(100));
     assert!(found(&e, &far).is_empty());
     assert!(found(&e, &format!("other={CTX}")).is_empty());
@@ -116,9 +108,7 @@ fn placeholders_and_low_entropy_are_dropped() {
 #[test]
 fn a_key_longer_than_the_window_is_found_whole() {
     let e = engine();
-    let body: String = (0..1500)
-        .map(|i| (b'a' + ((i * 7 + i / 13) % 26) as u8) as char)
-        .collect();
+    let body: String = (0..1500).map(|i| (b'a' + ((i * 7 + i / 13) % 26) as u8) as char).collect();
     let key = format!("dk-long-{body}");
     let got = found(&e, &format!("x = \"{key}\""));
     assert_eq!(got, vec![("demo-long-key".into(), key)]);
@@ -129,10 +119,7 @@ fn overlapping_rules_keep_the_longest_secret() {
     let e = engine();
     // `dk-long-…` also contains text the context rule could take.
     let key = "dk-long-h7Kq2Vn9Lr4Tz8Wc1Xm6Pb3Yd5Fs0Gj2";
-    assert_eq!(
-        found(&e, &format!("demo {key}")),
-        vec![("demo-long-key".into(), key.into())]
-    );
+    assert_eq!(found(&e, &format!("demo {key}")), vec![("demo-long-key".into(), key.into())]);
 }
 
 #[test]
@@ -155,15 +142,18 @@ fn invalid_utf8_around_a_key_is_fine() {
 fn bad_rules_are_clear_errors() {
     let mut rules = RuleSet::default();
     let err = rules
-        .add_toml("mine.toml", "[[rule]]\nid='x-y'\nprovider='x'\nname='n'\npattern='('\nkeywords=['a']\nrotate_url='https://e'\n")
+        .add_toml(
+            "mine.toml",
+            "[[rule]]\nid='x-y'\nprovider='x'\nname='n'\npattern='('\nkeywords=['a']\nrotate_url='https://e'\n",
+        )
         .unwrap_err()
         .to_string();
-    assert!(
-        err.contains("mine.toml") && err.contains("x-y") && err.contains("invalid pattern"),
-        "{err}"
-    );
+    assert!(err.contains("mine.toml") && err.contains("x-y") && err.contains("invalid pattern"), "{err}");
     let err = RuleSet::default()
-        .add_toml("mine.toml", "[[rule]]\nid='x'\nprovider='x'\nname='n'\npattern='a'\nkeywords=['a']\nrotate_url='u'\nmin_entrpy=3\n")
+        .add_toml(
+            "mine.toml",
+            "[[rule]]\nid='x'\nprovider='x'\nname='n'\npattern='a'\nkeywords=['a']\nrotate_url='u'\nmin_entrpy=3\n",
+        )
         .unwrap_err()
         .to_string();
     assert!(err.contains("min_entrpy"), "{err}");

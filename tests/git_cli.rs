@@ -23,11 +23,7 @@ impl Repo {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("repo");
         fs::create_dir(&path).unwrap();
-        let mut repo = Repo {
-            _dir: dir,
-            path,
-            clock: 1_700_000_000,
-        };
+        let mut repo = Repo { _dir: dir, path, clock: 1_700_000_000 };
         repo.git(&["init", "-q", "-b", "main"]);
         repo
     }
@@ -37,24 +33,13 @@ impl Repo {
         let date = format!("{} +0000", self.clock);
         let out = Std::new("git")
             .current_dir(&self.path)
-            .args([
-                "-c",
-                "user.name=Dev One",
-                "-c",
-                "user.email=dev@example.com",
-                "-c",
-                "commit.gpgsign=false",
-            ])
+            .args(["-c", "user.name=Dev One", "-c", "user.email=dev@example.com", "-c", "commit.gpgsign=false"])
             .args(args)
             .env("GIT_AUTHOR_DATE", &date)
             .env("GIT_COMMITTER_DATE", &date)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     }
 
@@ -78,18 +63,9 @@ fn leakhound() -> Command {
 }
 
 fn run_json(args: &[&str], dir: &Path) -> (i32, Value) {
-    let out = leakhound()
-        .args(args)
-        .args(["--format", "json"])
-        .current_dir(dir)
-        .output()
-        .unwrap();
+    let out = leakhound().args(args).args(["--format", "json"]).current_dir(dir).output().unwrap();
     let doc = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "{e}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
+        panic!("{e}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
     });
     (out.status.code().unwrap(), doc)
 }
@@ -107,16 +83,9 @@ fn key_added_then_deleted_is_found_with_its_introducing_commit() {
     let mut repo = Repo::new();
     repo.commit("README.md", "# app\n", "initial");
     let k = key("openai-project", 1);
-    let introducing = repo.commit(
-        "config/settings.py",
-        &format!("DEBUG = True\nOPENAI_API_KEY = \"{k}\"\n"),
-        "add settings",
-    );
-    repo.commit(
-        "config/settings.py",
-        "DEBUG = True\nOPENAI_API_KEY = os.environ['OPENAI_API_KEY']\n",
-        "use env var",
-    );
+    let introducing =
+        repo.commit("config/settings.py", &format!("DEBUG = True\nOPENAI_API_KEY = \"{k}\"\n"), "add settings");
+    repo.commit("config/settings.py", "DEBUG = True\nOPENAI_API_KEY = os.environ['OPENAI_API_KEY']\n", "use env var");
     let (code, doc) = run_json(&["git", "--show-secrets", "."], &repo.path);
     assert_eq!(code, 1);
     let f = &findings(&doc)[0];
@@ -124,10 +93,7 @@ fn key_added_then_deleted_is_found_with_its_introducing_commit() {
     assert_eq!(f["rule_id"], "openai-project-key");
     assert_eq!(f["secret"], k.as_str());
     assert_eq!(f["path"], "config/settings.py");
-    assert_eq!(
-        (f["line"].as_u64(), f["column"].as_u64()),
-        (Some(2), Some(19))
-    );
+    assert_eq!((f["line"].as_u64(), f["column"].as_u64()), (Some(2), Some(19)));
     assert_eq!(f["commit"], introducing.as_str());
     assert_eq!(f["summary"], "add settings");
     assert_eq!(f["author"], "Dev One");
@@ -143,17 +109,9 @@ fn key_added_then_deleted_is_found_with_its_introducing_commit() {
 fn the_same_key_in_fifty_commits_is_one_finding() {
     let mut repo = Repo::new();
     let k = key("anthropic-api", 2);
-    let first = repo.commit(
-        "app.env",
-        &format!("ANTHROPIC_API_KEY={k}\nN=0\n"),
-        "add key",
-    );
+    let first = repo.commit("app.env", &format!("ANTHROPIC_API_KEY={k}\nN=0\n"), "add key");
     for n in 1..50 {
-        repo.commit(
-            "app.env",
-            &format!("ANTHROPIC_API_KEY={k}\nN={n}\n"),
-            &format!("bump {n}"),
-        );
+        repo.commit("app.env", &format!("ANTHROPIC_API_KEY={k}\nN={n}\n"), &format!("bump {n}"));
     }
     let (_, doc) = run_json(&["git", "."], &repo.path);
     assert_eq!(findings(&doc).len(), 1, "{doc:#}");
@@ -161,10 +119,7 @@ fn the_same_key_in_fifty_commits_is_one_finding() {
     assert_eq!(f["commit"], first.as_str());
     assert_eq!(f["commit_count"], 50);
     assert_eq!(f["in_head"], true);
-    assert_eq!(
-        doc["stats"]["files_scanned"], 50,
-        "each distinct blob scanned once"
-    );
+    assert_eq!(doc["stats"]["files_scanned"], 50, "each distinct blob scanned once");
 }
 
 #[test]
@@ -179,20 +134,10 @@ fn renamed_file_reports_each_path_with_its_own_commit() {
     let got: Vec<(String, String, bool)> = findings(&doc)
         .iter()
         .map(|f| {
-            (
-                f["path"].as_str().unwrap().into(),
-                f["commit"].as_str().unwrap().into(),
-                f["in_head"].as_bool().unwrap(),
-            )
+            (f["path"].as_str().unwrap().into(), f["commit"].as_str().unwrap().into(), f["in_head"].as_bool().unwrap())
         })
         .collect();
-    assert_eq!(
-        got,
-        vec![
-            ("new.env".into(), renamed, true),
-            ("old.env".into(), added, false)
-        ]
-    );
+    assert_eq!(got, vec![("new.env".into(), renamed, true), ("old.env".into(), added, false)]);
 }
 
 #[test]
@@ -209,44 +154,24 @@ fn keys_only_on_an_unmerged_branch_or_a_tag_are_found_and_say_where() {
     repo.git(&["tag", "-a", "v1.0", "-m", "release"]);
     repo.git(&["checkout", "-q", "main"]);
     let (_, doc) = run_json(&["git", "."], &repo.path);
-    let by_path = |p: &str| {
-        findings(&doc)
-            .iter()
-            .find(|f| f["path"] == p)
-            .unwrap_or_else(|| panic!("{p}: {doc:#}"))
-    };
+    let by_path = |p: &str| findings(&doc).iter().find(|f| f["path"] == p).unwrap_or_else(|| panic!("{p}: {doc:#}"));
     assert_eq!(by_path("feature.py")["commit"], on_branch.as_str());
-    assert_eq!(
-        by_path("feature.py")["branches"],
-        serde_json::json!(["refs/heads/feature"])
-    );
+    assert_eq!(by_path("feature.py")["branches"], serde_json::json!(["refs/heads/feature"]));
     assert_eq!(by_path("feature.py")["in_head"], false);
     assert_eq!(by_path("release.txt")["commit"], tagged.as_str());
-    assert_eq!(
-        by_path("release.txt")["branches"],
-        serde_json::json!(["refs/tags/v1.0"])
-    );
+    assert_eq!(by_path("release.txt")["branches"], serde_json::json!(["refs/tags/v1.0"]));
 }
 
 #[test]
 fn packed_and_loose_repositories_give_the_same_findings() {
     let mut repo = Repo::new();
     for n in 0..5 {
-        repo.commit(
-            &format!("f{n}.env"),
-            &format!("K={}\n", key("stripe-live", n)),
-            &format!("c{n}"),
-        );
+        repo.commit(&format!("f{n}.env"), &format!("K={}\n", key("stripe-live", n)), &format!("c{n}"));
     }
     repo.commit("f0.env", "K=removed\n", "remove one");
     let (_, loose) = run_json(&["git", "."], &repo.path);
     repo.git(&["gc", "-q", "--aggressive"]);
-    assert!(
-        fs::read_dir(repo.path.join(".git/objects/pack"))
-            .unwrap()
-            .count()
-            > 0
-    );
+    assert!(fs::read_dir(repo.path.join(".git/objects/pack")).unwrap().count() > 0);
     let (code, packed) = run_json(&["git", "."], &repo.path);
     assert_eq!(code, 1);
     assert_eq!(findings(&loose).len(), 5);
@@ -257,23 +182,12 @@ fn packed_and_loose_repositories_give_the_same_findings() {
 fn range_mode_reports_only_what_the_range_added() {
     let mut repo = Repo::new();
     let old = key("openai-project", 6);
-    repo.commit(
-        "settings.py",
-        &format!("KEY = \"{old}\"\n"),
-        "old key on main",
-    );
+    repo.commit("settings.py", &format!("KEY = \"{old}\"\n"), "old key on main");
     repo.git(&["checkout", "-q", "-b", "pr"]);
     let new = key("anthropic-api", 7);
     repo.commit("notes.md", "just docs\n", "docs");
-    let adding = repo.commit(
-        "settings.py",
-        &format!("KEY = \"{old}\"\nOTHER = \"{new}\"\n"),
-        "add another key",
-    );
-    let (code, doc) = run_json(
-        &["git", "--range", "main..pr", "--show-secrets", "."],
-        &repo.path,
-    );
+    let adding = repo.commit("settings.py", &format!("KEY = \"{old}\"\nOTHER = \"{new}\"\n"), "add another key");
+    let (code, doc) = run_json(&["git", "--range", "main..pr", "--show-secrets", "."], &repo.path);
     assert_eq!(code, 1);
     assert_eq!(findings(&doc).len(), 1, "{doc:#}");
     let f = &findings(&doc)[0];
@@ -283,10 +197,7 @@ fn range_mode_reports_only_what_the_range_added() {
     assert_eq!(f["in_head"], true);
     // --since-commit is the same range.
     let main = repo.git(&["rev-parse", "main"]);
-    let (_, since) = run_json(
-        &["git", "--since-commit", &main, "--show-secrets", "."],
-        &repo.path,
-    );
+    let (_, since) = run_json(&["git", "--since-commit", &main, "--show-secrets", "."], &repo.path);
     assert_eq!(findings(&since), findings(&doc));
     // Nothing added: clean.
     let (code, _) = run_json(&["git", "--range", "pr..pr", "."], &repo.path);
@@ -300,11 +211,7 @@ fn merging_main_into_a_branch_does_not_blame_mains_keys_on_it() {
     repo.git(&["checkout", "-q", "-b", "pr"]);
     repo.commit("b.txt", "pr work\n", "pr work");
     repo.git(&["checkout", "-q", "main"]);
-    repo.commit(
-        "main.env",
-        &format!("K={}\n", key("github-classic", 8)),
-        "key lands on main",
-    );
+    repo.commit("main.env", &format!("K={}\n", key("github-classic", 8)), "key lands on main");
     repo.git(&["checkout", "-q", "pr"]);
     repo.git(&["merge", "-q", "--no-edit", "main"]);
     let (code, doc) = run_json(&["git", "--range", "main..pr", "."], &repo.path);
@@ -318,55 +225,29 @@ fn staged_scans_only_the_index_and_only_added_lines() {
     repo.commit("app.py", &format!("A = \"{committed}\"\n"), "existing key");
     let staged = key("anthropic-api", 10);
     let unstaged = key("groq", 11);
-    repo.write(
-        "app.py",
-        &format!("A = \"{committed}\"\nB = \"{staged}\"\n"),
-    );
+    repo.write("app.py", &format!("A = \"{committed}\"\nB = \"{staged}\"\n"));
     repo.git(&["add", "app.py"]);
     // A later, unstaged edit is not part of the commit.
-    repo.write(
-        "app.py",
-        &format!("A = \"{committed}\"\nB = \"{staged}\"\nC = \"{unstaged}\"\n"),
-    );
+    repo.write("app.py", &format!("A = \"{committed}\"\nB = \"{staged}\"\nC = \"{unstaged}\"\n"));
     let new_file = key("github-classic", 12);
     repo.write("docs/new file.md", &format!("token: {new_file}\n"));
     repo.git(&["add", "docs/new file.md"]);
-    let out = leakhound()
-        .args(["staged", "--format", "json", "--show-secrets"])
-        .current_dir(&repo.path)
-        .output()
-        .unwrap();
+    let out =
+        leakhound().args(["staged", "--format", "json", "--show-secrets"]).current_dir(&repo.path).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     let got: Vec<(String, u64, String)> = findings(&doc)
         .iter()
         .map(|f| {
-            (
-                f["path"].as_str().unwrap().into(),
-                f["line"].as_u64().unwrap(),
-                f["secret"].as_str().unwrap().into(),
-            )
+            (f["path"].as_str().unwrap().into(), f["line"].as_u64().unwrap(), f["secret"].as_str().unwrap().into())
         })
         .collect();
-    assert_eq!(
-        got,
-        vec![
-            ("app.py".into(), 2, staged),
-            ("docs/new file.md".into(), 1, new_file)
-        ]
-    );
+    assert_eq!(got, vec![("app.py".into(), 2, staged), ("docs/new file.md".into(), 1, new_file)]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("git restore --staged") && stderr.contains("rotate"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("git restore --staged") && stderr.contains("rotate"), "{stderr}");
     // After committing, nothing is staged: clean.
     repo.git(&["commit", "-q", "-m", "oops"]);
-    leakhound()
-        .arg("staged")
-        .current_dir(&repo.path)
-        .assert()
-        .code(0);
+    leakhound().arg("staged").current_dir(&repo.path).assert().code(0);
 }
 
 #[test]
@@ -376,27 +257,11 @@ fn hook_install_refuses_a_foreign_hook_and_uninstall_removes_only_its_own() {
     let hook = repo.path.join(".git/hooks/pre-commit");
     fs::create_dir_all(hook.parent().unwrap()).unwrap();
     fs::write(&hook, "#!/bin/sh\necho mine\n").unwrap();
-    leakhound()
-        .args(["hook", "install"])
-        .current_dir(&repo.path)
-        .assert()
-        .code(2);
+    leakhound().args(["hook", "install"]).current_dir(&repo.path).assert().code(2);
     assert_eq!(fs::read_to_string(&hook).unwrap(), "#!/bin/sh\necho mine\n");
-    leakhound()
-        .args(["hook", "uninstall"])
-        .current_dir(&repo.path)
-        .assert()
-        .code(2);
-    leakhound()
-        .args(["hook", "install", "--force"])
-        .current_dir(&repo.path)
-        .assert()
-        .success();
-    assert!(
-        fs::read_to_string(&hook)
-            .unwrap()
-            .contains("leakhound staged")
-    );
+    leakhound().args(["hook", "uninstall"]).current_dir(&repo.path).assert().code(2);
+    leakhound().args(["hook", "install", "--force"]).current_dir(&repo.path).assert().success();
+    assert!(fs::read_to_string(&hook).unwrap().contains("leakhound staged"));
     assert_eq!(
         fs::read_to_string(repo.path.join(".git/hooks/pre-commit.leakhound-backup")).unwrap(),
         "#!/bin/sh\necho mine\n"
@@ -407,25 +272,12 @@ fn hook_install_refuses_a_foreign_hook_and_uninstall_removes_only_its_own() {
     repo.git(&["add", "leak.env"]);
     let blocked = Std::new("git")
         .current_dir(&repo.path)
-        .args([
-            "-c",
-            "user.name=a",
-            "-c",
-            "user.email=a@b",
-            "commit",
-            "-q",
-            "-m",
-            "leak",
-        ])
+        .args(["-c", "user.name=a", "-c", "user.email=a@b", "commit", "-q", "-m", "leak"])
         .output()
         .unwrap();
     assert!(!blocked.status.success(), "the hook let a key through");
 
-    leakhound()
-        .args(["hook", "uninstall"])
-        .current_dir(&repo.path)
-        .assert()
-        .success();
+    leakhound().args(["hook", "uninstall"]).current_dir(&repo.path).assert().success();
     assert!(!hook.exists());
 }
 
@@ -433,11 +285,7 @@ fn hook_install_refuses_a_foreign_hook_and_uninstall_removes_only_its_own() {
 fn hook_install_honours_core_hooks_path() {
     let mut repo = Repo::new();
     repo.git(&["config", "core.hooksPath", ".githooks"]);
-    leakhound()
-        .args(["hook", "install"])
-        .current_dir(&repo.path)
-        .assert()
-        .success();
+    leakhound().args(["hook", "install"]).current_dir(&repo.path).assert().success();
     assert!(repo.path.join(".githooks/pre-commit").exists());
 }
 
@@ -453,32 +301,15 @@ fn shallow_and_bare_clones_are_scanned_and_shallow_is_noted() {
     let parent = repo.path.parent().unwrap().to_path_buf();
 
     let shallow = parent.join("shallow");
-    assert!(
-        Std::new("git")
-            .args(["clone", "-q", "--depth", "1", &url])
-            .arg(&shallow)
-            .status()
-            .unwrap()
-            .success()
-    );
+    assert!(Std::new("git").args(["clone", "-q", "--depth", "1", &url]).arg(&shallow).status().unwrap().success());
     let (code, doc) = run_json(&["git", "."], &shallow);
     assert_eq!(code, 1);
     assert_eq!(findings(&doc).len(), 1);
     assert_eq!(findings(&doc)[0]["path"], "new.env");
-    assert!(
-        doc["notes"][0].as_str().unwrap().contains("shallow"),
-        "{doc:#}"
-    );
+    assert!(doc["notes"][0].as_str().unwrap().contains("shallow"), "{doc:#}");
 
     let bare = parent.join("bare.git");
-    assert!(
-        Std::new("git")
-            .args(["clone", "-q", "--bare", &url])
-            .arg(&bare)
-            .status()
-            .unwrap()
-            .success()
-    );
+    assert!(Std::new("git").args(["clone", "-q", "--bare", &url]).arg(&bare).status().unwrap().success());
     let (code, doc) = run_json(&["git", "."], &bare);
     assert_eq!(code, 1);
     assert_eq!(findings(&doc).len(), 2);
@@ -489,17 +320,9 @@ fn a_corrupt_object_is_reported_and_the_rest_still_found() {
     let mut repo = Repo::new();
     let k1 = key("openai-project", 16);
     repo.commit("good.env", &format!("K={k1}\n"), "good");
-    repo.commit(
-        "bad.env",
-        &format!("K={}\n", key("anthropic-api", 17)),
-        "bad",
-    );
+    repo.commit("bad.env", &format!("K={}\n", key("anthropic-api", 17)), "bad");
     let blob = repo.git(&["rev-parse", "HEAD:bad.env"]);
-    let object = repo
-        .path
-        .join(".git/objects")
-        .join(&blob[..2])
-        .join(&blob[2..]);
+    let object = repo.path.join(".git/objects").join(&blob[..2]).join(&blob[2..]);
     let mut perms = fs::metadata(&object).unwrap().permissions();
     #[allow(clippy::permissions_set_readonly_false)]
     perms.set_readonly(false);
@@ -511,9 +334,7 @@ fn a_corrupt_object_is_reported_and_the_rest_still_found() {
     assert_eq!(findings(&doc)[0]["path"], "good.env");
     let skipped = doc["skipped"].as_array().unwrap();
     assert!(
-        skipped
-            .iter()
-            .any(|s| s["path"].as_str().unwrap().contains(&blob) && s["reason"] == "unreadable"),
+        skipped.iter().any(|s| s["path"].as_str().unwrap().contains(&blob) && s["reason"] == "unreadable"),
         "{doc:#}"
     );
 }
@@ -536,11 +357,7 @@ fn all_objects_adds_blobs_no_ref_reaches() {
 #[test]
 fn not_a_repository_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let out = leakhound()
-        .args(["git", "."])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let out = leakhound().args(["git", "."]).current_dir(dir.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a git repository"));
 }

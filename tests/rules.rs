@@ -19,53 +19,24 @@ fn builtin_rules_compile() {
 #[test]
 fn every_example_matches_and_no_negative_does() {
     let failures = check_examples(&builtin());
-    let report: Vec<String> = failures
-        .iter()
-        .map(|f| format!("{}: {}", f.rule_id, f.message))
-        .collect();
-    assert!(
-        report.is_empty(),
-        "{} example failures:\n{}",
-        report.len(),
-        report.join("\n")
-    );
+    let report: Vec<String> = failures.iter().map(|f| format!("{}: {}", f.rule_id, f.message)).collect();
+    assert!(report.is_empty(), "{} example failures:\n{}", report.len(), report.join("\n"));
 }
 
 #[test]
 fn every_rule_has_two_examples_of_each_kind_and_a_rotation_link() {
     for rule in builtin().rules() {
         let spec = &rule.spec;
-        assert!(
-            spec.examples.len() >= 2,
-            "{} needs at least 2 examples",
-            spec.id
-        );
-        assert!(
-            spec.negative_examples.len() >= 2,
-            "{} needs at least 2 negative examples",
-            spec.id
-        );
-        assert!(
-            spec.rotate_url.starts_with("https://"),
-            "{} rotate_url must be https",
-            spec.id
-        );
-        assert!(
-            spec.id.starts_with(&spec.provider),
-            "{} must start with its provider id {}",
-            spec.id,
-            spec.provider
-        );
+        assert!(spec.examples.len() >= 2, "{} needs at least 2 examples", spec.id);
+        assert!(spec.negative_examples.len() >= 2, "{} needs at least 2 negative examples", spec.id);
+        assert!(spec.rotate_url.starts_with("https://"), "{} rotate_url must be https", spec.id);
+        assert!(spec.id.starts_with(&spec.provider), "{} must start with its provider id {}", spec.id, spec.provider);
     }
 }
 
 #[test]
 fn every_provider_the_issue_promises_is_covered() {
-    let providers: BTreeSet<String> = builtin()
-        .rules()
-        .iter()
-        .map(|r| r.spec.provider.clone())
-        .collect();
+    let providers: BTreeSet<String> = builtin().rules().iter().map(|r| r.spec.provider.clone()).collect();
     for expected in [
         "openai",
         "anthropic",
@@ -90,9 +61,6 @@ fn every_provider_the_issue_promises_is_covered() {
         "slack",
         "private-key",
     ] {
-        assert!(
-            providers.contains(expected),
-            "no rule for provider {expected}"
-        );
+        assert!(providers.contains(expected), "no rule for provider {expected}");
     }
 }

@@ -19,21 +19,12 @@ fn leakhound() -> Command {
 /// Renders `fixtures/tree` into a temp dir.
 fn fixture_tree() -> (tempfile::TempDir, Vec<Planted>) {
     let dir = tempfile::tempdir().unwrap();
-    let planted = render_tree(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tree"),
-        dir.path(),
-    );
+    let planted = render_tree(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tree"), dir.path());
     (dir, planted)
 }
 
 fn scan_json(args: &[&str], dir: &Path) -> (i32, Value) {
-    let out = leakhound()
-        .arg("scan")
-        .args(args)
-        .args(["--format", "json"])
-        .arg(dir)
-        .output()
-        .unwrap();
+    let out = leakhound().arg("scan").args(args).args(["--format", "json"]).arg(dir).output().unwrap();
     let code = out.status.code().unwrap();
     let doc: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
@@ -67,24 +58,18 @@ fn finds_every_planted_key_exactly_and_no_decoy() {
     let (code, doc) = scan_json(&["--show-secrets"], dir.path());
     let mut expected: Vec<Row> = planted
         .iter()
-        .map(|p| {
-            (
-                p.path.clone(),
-                p.line,
-                p.column,
-                expected_rule(&p.format).to_string(),
-                p.key.clone(),
-            )
-        })
+        .map(|p| (p.path.clone(), p.line, p.column, expected_rule(&p.format).to_string(), p.key.clone()))
         .collect();
     expected.sort();
     let got = rows(&doc);
+    // web/main.js opts the SDK into the browser: one warning besides the keys.
+    let warnings: Vec<&Row> = got.iter().filter(|r| r.3 == "generic-browser-sdk-opt-in").collect();
+    assert_eq!(warnings.len(), 1, "{got:#?}");
+    assert_eq!((warnings[0].0.as_str(), warnings[0].1), ("web/main.js", 1));
+    let got: Vec<Row> = got.iter().filter(|r| r.3 != "generic-browser-sdk-opt-in").cloned().collect();
     let missing: Vec<_> = expected.iter().filter(|e| !got.contains(e)).collect();
     let extra: Vec<_> = got.iter().filter(|g| !expected.contains(g)).collect();
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "missing: {missing:#?}\nextra: {extra:#?}"
-    );
+    assert!(missing.is_empty() && extra.is_empty(), "missing: {missing:#?}\nextra: {extra:#?}");
     assert_eq!(code, 1);
     assert!(planted.len() >= 33, "the fixture plants every format");
 }
@@ -93,16 +78,8 @@ fn finds_every_planted_key_exactly_and_no_decoy() {
 fn json_finding_has_the_contract_fields() {
     let (dir, planted) = fixture_tree();
     let (_, doc) = scan_json(&[], dir.path());
-    let p = planted
-        .iter()
-        .find(|p| p.format == "openai-project")
-        .unwrap();
-    let f = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["rule_id"] == "openai-project-key")
-        .unwrap();
+    let p = planted.iter().find(|p| p.format == "openai-project").unwrap();
+    let f = doc["findings"].as_array().unwrap().iter().find(|f| f["rule_id"] == "openai-project-key").unwrap();
     assert_eq!(f["provider"], "openai");
     assert_eq!(f["kind"], "api-key");
     assert_eq!(f["path"], ".env");
@@ -117,7 +94,7 @@ fn json_finding_has_the_contract_fields() {
     assert_eq!(f["fingerprint"].as_str().unwrap().len(), 64);
     assert_eq!(f["secret_sha256"].as_str().unwrap().len(), 64);
     let stats = &doc["stats"];
-    assert_eq!(stats["findings"].as_u64().unwrap() as usize, planted.len());
+    assert_eq!(stats["findings"].as_u64().unwrap() as usize, planted.len() + 1, "keys plus one warning");
     assert_eq!(stats["errors"], 0);
 }
 
@@ -125,21 +102,13 @@ fn json_finding_has_the_contract_fields() {
 fn no_output_format_leaks_a_secret_without_show_secrets() {
     let (dir, planted) = fixture_tree();
     for format in ["text", "json", "jsonl"] {
-        let out = leakhound()
-            .args(["scan", "--format", format])
-            .arg(dir.path())
-            .output()
-            .unwrap();
+        let out = leakhound().args(["scan", "--format", format]).arg(dir.path()).output().unwrap();
         assert_eq!(out.status.code(), Some(1));
         let text = String::from_utf8_lossy(&out.stdout);
         for p in &planted {
             // The middle of every key must be absent.
             let middle = &p.key[p.key.len() / 2 - 6..p.key.len() / 2 + 6];
-            assert!(
-                !text.contains(middle),
-                "{format} output leaks {} key",
-                p.format
-            );
+            assert!(!text.contains(middle), "{format} output leaks {} key", p.format);
         }
     }
 }
@@ -149,12 +118,8 @@ fn fingerprints_are_stable_across_runs_and_line_moves() {
     let (dir, _) = fixture_tree();
     let fingerprints = |dir: &Path| -> Vec<String> {
         let (_, doc) = scan_json(&[], dir);
-        let mut v: Vec<String> = doc["findings"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["fingerprint"].as_str().unwrap().into())
-            .collect();
+        let mut v: Vec<String> =
+            doc["findings"].as_array().unwrap().iter().map(|f| f["fingerprint"].as_str().unwrap().into()).collect();
         v.sort();
         v
     };
@@ -169,11 +134,7 @@ fn fingerprints_are_stable_across_runs_and_line_moves() {
 #[test]
 fn clean_tree_exits_zero() {
     let dir = tempfile::tempdir().unwrap();
-    fs::write(
-        dir.path().join("main.rs"),
-        "fn main() { println!(\"hi\"); }\n",
-    )
-    .unwrap();
+    fs::write(dir.path().join("main.rs"), "fn main() { println!(\"hi\"); }\n").unwrap();
     let (code, doc) = scan_json(&[], dir.path());
     assert_eq!(code, 0);
     assert_eq!(doc["findings"].as_array().unwrap().len(), 0);
@@ -197,8 +158,7 @@ fn stdin_is_scanned_as_dash() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let line: Value =
-        serde_json::from_slice(out.stdout.split(|&b| b == b'\n').next().unwrap()).unwrap();
+    let line: Value = serde_json::from_slice(out.stdout.split(|&b| b == b'\n').next().unwrap()).unwrap();
     assert_eq!(line["path"], "-");
     assert_eq!(line["line"], 2);
     assert_eq!(line["column"], 19);
@@ -213,11 +173,7 @@ fn binary_and_oversize_files_are_skipped_with_notes() {
     let mut binary = b"\x7fELF\x00\x00\x01".to_vec();
     binary.extend_from_slice(key.as_bytes());
     fs::write(dir.path().join("app.bin"), binary).unwrap();
-    fs::write(
-        dir.path().join("big.txt"),
-        format!("{}\n{key}\n", "a".repeat(2048)),
-    )
-    .unwrap();
+    fs::write(dir.path().join("big.txt"), format!("{}\n{key}\n", "a".repeat(2048))).unwrap();
     fs::write(dir.path().join("ok.env"), format!("K={key}\n")).unwrap();
     let (code, doc) = scan_json(&["--max-file-size", "1K"], dir.path());
     assert_eq!(code, 1);
@@ -233,10 +189,7 @@ fn binary_and_oversize_files_are_skipped_with_notes() {
         .iter()
         .map(|s| (s["path"].as_str().unwrap(), s["reason"].as_str().unwrap()))
         .collect();
-    assert_eq!(
-        reasons,
-        vec![("app.bin", "binary"), ("big.txt", "too-large")]
-    );
+    assert_eq!(reasons, vec![("app.bin", "binary"), ("big.txt", "too-large")]);
 }
 
 #[cfg(unix)]
@@ -277,11 +230,7 @@ fn unreadable_file_is_reported_and_exit_is_2_with_findings_kept() {
 }
 
 fn unsafe_is_root() -> bool {
-    std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout.starts_with(b"0"))
-        .unwrap_or(false)
+    std::process::Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0")).unwrap_or(false)
 }
 
 #[test]
@@ -297,12 +246,7 @@ fn gitignore_is_honoured_unless_no_ignore_and_git_dir_never_scanned() {
     assert_eq!((code, doc["findings"].as_array().unwrap().len()), (0, 0));
     let (code, doc) = scan_json(&["--no-ignore"], dir.path());
     assert_eq!(code, 1);
-    let paths: Vec<&str> = doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
+    let paths: Vec<&str> = doc["findings"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap()).collect();
     assert_eq!(paths, vec!["build/out.js"]);
 }
 
@@ -310,49 +254,24 @@ fn gitignore_is_honoured_unless_no_ignore_and_git_dir_never_scanned() {
 fn text_output_groups_by_file_strips_control_characters_and_summarises() {
     let dir = tempfile::tempdir().unwrap();
     let key = common::key("groq", 4);
-    fs::write(
-        dir.path().join("evil.py"),
-        format!("k = '{key}' # \x1b]0;owned\x07\x1b[2J\n"),
-    )
-    .unwrap();
-    let out = leakhound()
-        .args(["scan", "--color", "never"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    fs::write(dir.path().join("evil.py"), format!("k = '{key}' # \x1b]0;owned\x07\x1b[2J\n")).unwrap();
+    let out = leakhound().args(["scan", "--color", "never"]).arg(dir.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        !text.contains('\x1b') && !text.contains('\x07'),
-        "raw control characters in: {text:?}"
-    );
+    assert!(!text.contains('\x1b') && !text.contains('\x07'), "raw control characters in: {text:?}");
     assert!(text.contains("\\x1b]0;owned\\x07"), "{text}");
-    assert!(
-        text.starts_with("evil.py\n  1:6  high  groq-api-key  gsk_..."),
-        "{text}"
-    );
-    assert!(
-        text.contains("1 finding in 1 file · scanned 1 file"),
-        "{text}"
-    );
+    assert!(text.starts_with("evil.py\n  1:6  high  groq-api-key  gsk_..."), "{text}");
+    assert!(text.contains("1 finding in 1 file · scanned 1 file"), "{text}");
 }
 
 #[test]
 fn rules_list_names_every_rule() {
-    let out = leakhound()
-        .args(["rules", "list", "--format", "json"])
-        .output()
-        .unwrap();
+    let out = leakhound().args(["rules", "list", "--format", "json"]).output().unwrap();
     assert!(out.status.success());
     let ids: Vec<String> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
-        .map(|l| {
-            serde_json::from_str::<Value>(l).unwrap()["id"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].as_str().unwrap().to_string())
         .collect();
     assert!(ids.contains(&"openai-project-key".to_string()));
     assert!(ids.contains(&"anthropic-api-key".to_string()));
@@ -361,12 +280,6 @@ fn rules_list_names_every_rule() {
 
 #[test]
 fn usage_errors_exit_2() {
-    leakhound()
-        .args(["scan", "--format", "xml"])
-        .assert()
-        .code(2);
-    leakhound()
-        .args(["scan", "--max-file-size", "huge"])
-        .assert()
-        .code(2);
+    leakhound().args(["scan", "--format", "xml"]).assert().code(2);
+    leakhound().args(["scan", "--max-file-size", "huge"]).assert().code(2);
 }

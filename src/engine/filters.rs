@@ -34,6 +34,11 @@ const MAX_RUN: usize = 6;
 
 /// True when the match at `haystack[start..end]` should not be reported.
 pub fn rejects(rule: &Rule, secret: &[u8], haystack: &[u8], start: usize, end: usize) -> bool {
+    if rule.spec.not_secret {
+        // A variable name, not a secret: randomness and placeholder words
+        // say nothing about it.
+        return rule.is_excluded(secret);
+    }
     if let Some(floor) = rule.spec.min_entropy
         && shannon_entropy(secret) < floor
     {
@@ -70,14 +75,9 @@ fn is_placeholder(rule: &Rule, secret: &[u8]) -> bool {
     if rule.spec.kind == "private-key" {
         // A PEM body is base64 with fixed header words; only obvious
         // elisions count.
-        return contains_ci(body, b"....")
-            || contains_ci(body, "…".as_bytes())
-            || contains_ci(body, b"xxxxxxxx");
+        return contains_ci(body, b"....") || contains_ci(body, "…".as_bytes()) || contains_ci(body, b"xxxxxxxx");
     }
-    PLACEHOLDER_WORDS
-        .iter()
-        .any(|w| has_placeholder_word(body, w))
-        || has_run(body)
+    PLACEHOLDER_WORDS.iter().any(|w| has_placeholder_word(body, w)) || has_run(body)
 }
 
 /// Words of up to 5 letters occur by chance in long random tokens (`your`
@@ -89,29 +89,19 @@ fn has_placeholder_word(body: &[u8], word: &[u8]) -> bool {
         return contains_ci(body, word);
     }
     body.windows(word.len()).enumerate().any(|(i, w)| {
-        w.eq_ignore_ascii_case(word)
-            && (i == 0 || matches!(body[i - 1], b'-' | b'_' | b'.' | b' ' | b'/'))
+        w.eq_ignore_ascii_case(word) && (i == 0 || matches!(body[i - 1], b'-' | b'_' | b'.' | b' ' | b'/'))
     })
 }
 
 /// The secret minus the longest keyword it starts with.
 pub fn strip_keyword_prefix<'a>(rule: &Rule, secret: &'a [u8]) -> &'a [u8] {
-    let prefix_len = rule
-        .spec
-        .keywords
-        .iter()
-        .filter(|k| secret.starts_with(k.as_bytes()))
-        .map(|k| k.len())
-        .max()
-        .unwrap_or(0);
+    let prefix_len =
+        rule.spec.keywords.iter().filter(|k| secret.starts_with(k.as_bytes())).map(|k| k.len()).max().unwrap_or(0);
     &secret[prefix_len..]
 }
 
 fn contains_ci(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.len() <= haystack.len()
-        && haystack
-            .windows(needle.len())
-            .any(|w| w.eq_ignore_ascii_case(needle))
+    needle.len() <= haystack.len() && haystack.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
 }
 
 /// A run of `MAX_RUN` equal bytes, or of bytes each one above (or below) the
@@ -121,16 +111,8 @@ fn has_run(body: &[u8]) -> bool {
     for pair in body.windows(2) {
         let (a, b) = (pair[0], pair[1]);
         same = if a == b { same + 1 } else { 1 };
-        up = if b.is_ascii_alphanumeric() && a.wrapping_add(1) == b {
-            up + 1
-        } else {
-            1
-        };
-        down = if b.is_ascii_alphanumeric() && b.wrapping_add(1) == a {
-            down + 1
-        } else {
-            1
-        };
+        up = if b.is_ascii_alphanumeric() && a.wrapping_add(1) == b { up + 1 } else { 1 };
+        down = if b.is_ascii_alphanumeric() && b.wrapping_add(1) == a { down + 1 } else { 1 };
         if same >= MAX_RUN || up >= MAX_RUN || down >= MAX_RUN {
             return true;
         }

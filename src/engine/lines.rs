@@ -12,12 +12,7 @@ pub struct LineIndex<'a> {
 
 impl<'a> LineIndex<'a> {
     pub fn new(haystack: &'a [u8]) -> LineIndex<'a> {
-        LineIndex {
-            haystack,
-            offset: 0,
-            line: 1,
-            line_start: 0,
-        }
+        LineIndex { haystack, offset: 0, line: 1, line_start: 0 }
     }
 
     /// `(line, column)` of `offset`, both 1-based; the column counts bytes.
@@ -40,8 +35,7 @@ impl<'a> LineIndex<'a> {
     /// The full line containing `offset`, without its line terminator.
     pub fn line_bytes(&self, offset: usize) -> &'a [u8] {
         let start = memchr::memrchr(b'\n', &self.haystack[..offset]).map_or(0, |i| i + 1);
-        let end = memchr::memchr(b'\n', &self.haystack[offset..])
-            .map_or(self.haystack.len(), |i| offset + i);
+        let end = memchr::memchr(b'\n', &self.haystack[offset..]).map_or(self.haystack.len(), |i| offset + i);
         let line = &self.haystack[start..end];
         line.strip_suffix(b"\r").unwrap_or(line)
     }

@@ -34,9 +34,9 @@ pub struct Match {
     pub start: usize,
     pub end: usize,
     pub confidence: Confidence,
-    /// A generic header rule that matched the same text (the secret is sent
-    /// in that rule's header).
-    pub header_rule: Option<usize>,
+    /// Byte range of the HTTP header name the secret is sent in, when a
+    /// header rule matched it (group `header` of its pattern).
+    pub header: Option<(usize, usize)>,
 }
 
 /// A compiled rule set. Cheap to share between threads (`Sync`); build once
@@ -46,6 +46,14 @@ pub struct Engine {
     keywords: AhoCorasick,
     /// For each keyword (Aho–Corasick pattern id), the rules that listed it.
     keyword_rules: Vec<Vec<usize>>,
+}
+
+/// One regex match inside a window: byte ranges of the whole match, the
+/// secret, and the header name if the pattern captures one.
+struct Found {
+    whole: (usize, usize),
+    secret: (usize, usize),
+    header: Option<(usize, usize)>,
 }
 
 /// A keyword occurrence, as a byte range.
@@ -75,11 +83,7 @@ impl Engine {
             .kind(Some(AhoCorasickKind::DFA))
             .build(&literals)
             .expect("keyword automaton: keywords are validated non-empty literals");
-        Engine {
-            rules,
-            keywords,
-            keyword_rules,
-        }
+        Engine { rules, keywords, keyword_rules }
     }
 
     pub fn rules(&self) -> &RuleSet {
@@ -95,10 +99,7 @@ impl Engine {
     pub fn scan(&self, haystack: &[u8]) -> Vec<Match> {
         let mut hits_by_rule: Vec<(usize, Hit)> = Vec::new();
         for m in self.keywords.find_overlapping_iter(haystack) {
-            let hit = Hit {
-                start: m.start(),
-                end: m.end(),
-            };
+            let hit = Hit { start: m.start(), end: m.end() };
             for &rule in &self.keyword_rules[m.pattern().as_usize()] {
                 hits_by_rule.push((rule, hit));
             }
@@ -162,14 +163,15 @@ impl Engine {
                 let whole = caps.get(0).expect("group 0 always matches");
                 let secret = caps.name("secret").unwrap_or(whole);
                 touches_end |= whole.end() == end && end < haystack.len();
-                found.push((secret.start(), secret.end()));
+                let header = caps.name("header").map(|h| (h.start(), h.end()));
+                found.push(Found {
+                    whole: (whole.start(), whole.end()),
+                    secret: (secret.start(), secret.end()),
+                    header,
+                });
                 // Resume right after the secret, not after the whole match,
                 // so a trailing boundary byte can lead the next key.
-                at = if secret.end() > at {
-                    secret.end()
-                } else {
-                    whole.end().max(at + 1)
-                };
+                at = if secret.end() > at { secret.end() } else { whole.end().max(at + 1) };
             }
             if touches_end && grow < 4 {
                 grow += 1;
@@ -178,37 +180,29 @@ impl Engine {
             }
             break found;
         };
-        for (s, e) in found {
-            if !self.anchored_by_hit(rule, hits, s, e) {
+        for Found { whole, secret: (s, e), header } in found {
+            if !self.anchored_by_hit(rule, hits, whole, (s, e)) {
                 continue;
             }
             let secret = &haystack[s..e];
             if filters::rejects(rule, secret, haystack, s, e) {
                 continue;
             }
-            out.push(Match {
-                rule: rule_index,
-                start: s,
-                end: e,
-                confidence: rule.confidence_for(secret),
-                header_rule: None,
-            });
+            out.push(Match { rule: rule_index, start: s, end: e, confidence: rule.confidence_for(secret), header });
         }
     }
 
-    /// Prefix rules: the secret must contain a keyword hit. Context rules: a
-    /// hit must lie within `within` bytes of the secret.
-    fn anchored_by_hit(&self, rule: &Rule, hits: &[Hit], s: usize, e: usize) -> bool {
+    /// Prefix rules: the match must contain a keyword hit (a key's prefix,
+    /// or the `Bearer ` before a header's token). Context rules: a hit must
+    /// lie within `within` bytes of the secret.
+    fn anchored_by_hit(&self, rule: &Rule, hits: &[Hit], whole: (usize, usize), secret: (usize, usize)) -> bool {
         let (lo, hi) = match &rule.spec.context {
-            Some(c) => (s.saturating_sub(c.within), e + c.within),
-            None => (s, e),
+            Some(c) => (secret.0.saturating_sub(c.within), secret.1 + c.within),
+            None => whole,
         };
         // Hits are sorted by start: look at those starting in [lo, hi).
         let first = hits.partition_point(|h| h.start < lo);
-        hits[first..]
-            .iter()
-            .take_while(|h| h.start < hi)
-            .any(|h| h.end <= hi)
+        hits[first..].iter().take_while(|h| h.start < hi).any(|h| h.end <= hi)
     }
 }
 
@@ -220,31 +214,18 @@ impl Engine {
 fn resolve_overlaps(rules: &RuleSet, mut matches: Vec<Match>) -> Vec<Match> {
     let rank = |m: &Match| {
         let rule = &rules.rules()[m.rule];
-        (
-            rule.spec.generic,
-            std::cmp::Reverse(m.end - m.start),
-            rule.is_context_rule(),
-            m.rule,
-        )
+        (rule.spec.generic, std::cmp::Reverse(m.end - m.start), rule.is_context_rule(), m.rule)
     };
     matches.sort_by_key(|m| (rank(m), m.start));
     // Kept ranges never overlap each other, so the neighbour with the
     // greatest start below a candidate's end is the only one to check.
     let mut kept: BTreeMap<usize, Match> = BTreeMap::new();
     for m in matches {
-        let overlapping = kept
-            .range_mut(..m.end)
-            .next_back()
-            .filter(|(_, k)| k.end > m.start);
+        let overlapping = kept.range_mut(..m.end).next_back().filter(|(_, k)| k.end > m.start);
         match overlapping {
             Some((_, k)) => {
-                let loser = &rules.rules()[m.rule].spec;
-                if loser.generic
-                    && loser.header.is_some()
-                    && k.header_rule.is_none()
-                    && !rules.rules()[k.rule].spec.generic
-                {
-                    k.header_rule = Some(m.rule);
+                if k.header.is_none() && rules.rules()[m.rule].spec.generic {
+                    k.header = m.header;
                 }
             }
             None => {

@@ -24,12 +24,7 @@ pub fn check_examples(rules: &Arc<RuleSet>) -> Vec<ExampleFailure> {
     for rule in rules.rules() {
         let id = &rule.spec.id;
         let alone = Engine::new(Arc::new(rules.subset(|r| r.spec.id == *id)));
-        let mut fail = |message: String| {
-            failures.push(ExampleFailure {
-                rule_id: id.clone(),
-                message,
-            })
-        };
+        let mut fail = |message: String| failures.push(ExampleFailure { rule_id: id.clone(), message });
         if rule.spec.examples.is_empty() {
             fail("has no examples".into());
         }
@@ -38,18 +33,14 @@ pub fn check_examples(rules: &Arc<RuleSet>) -> Vec<ExampleFailure> {
                 fail(format!("example does not match: {example:?}"));
             } else if !matched_ids(&whole, example).any(|m| m == id) {
                 let others: Vec<&str> = matched_ids(&whole, example).collect();
-                fail(format!(
-                    "example is taken by other rules {others:?}: {example:?}"
-                ));
+                fail(format!("example is taken by other rules {others:?}: {example:?}"));
             }
         }
         for negative in &rule.spec.negative_examples {
             let found = alone.scan(negative.as_bytes());
             if let Some(m) = found.first() {
                 let secret = String::from_utf8_lossy(&negative.as_bytes()[m.start..m.end]);
-                fail(format!(
-                    "negative example matches ({secret:?}): {negative:?}"
-                ));
+                fail(format!("negative example matches ({secret:?}): {negative:?}"));
             }
         }
     }
@@ -57,8 +48,5 @@ pub fn check_examples(rules: &Arc<RuleSet>) -> Vec<ExampleFailure> {
 }
 
 fn matched_ids<'a>(engine: &'a Engine, text: &str) -> impl Iterator<Item = &'a str> {
-    engine
-        .scan(text.as_bytes())
-        .into_iter()
-        .map(move |m| engine.rule(m.rule).spec.id.as_str())
+    engine.scan(text.as_bytes()).into_iter().map(move |m| engine.rule(m.rule).spec.id.as_str())
 }

@@ -52,10 +52,7 @@ impl Pending {
             .enumerate()
             .filter_map(|(pos, &id)| {
                 let commit = graph.commit(id)?;
-                let parent_carries = graph
-                    .parents(commit)
-                    .iter()
-                    .any(|&p| p != MISSING && carries(p));
+                let parent_carries = graph.parents(commit).iter().any(|&p| p != MISSING && carries(p));
                 (!parent_carries).then_some((commit.time, pos, id))
             })
             .min()
@@ -66,15 +63,7 @@ impl Pending {
 type PathList = Rc<Vec<(String, Id)>>;
 
 pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
-    let AttributionInput {
-        repo,
-        detector,
-        table,
-        graph,
-        hits,
-        refs,
-        all_objects,
-    } = *input;
+    let AttributionInput { repo, detector, table, graph, hits, refs, all_objects } = *input;
     if hits.is_empty() {
         return Vec::new();
     }
@@ -94,23 +83,11 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
     // (in no particular order) after them.
     let mut order = graph.topological(&reachable);
     if all_objects {
-        order.extend(
-            graph
-                .commits()
-                .iter()
-                .map(|c| c.id)
-                .filter(|&id| !reachable.contains(id)),
-        );
+        order.extend(graph.commits().iter().map(|c| c.id).filter(|&id| !reachable.contains(id)));
     }
     let position: HashMap<Id, usize> = order.iter().enumerate().map(|(i, &id)| (id, i)).collect();
 
-    let mut names = TreeNames {
-        repo,
-        table,
-        graph,
-        relevant: &relevant,
-        memo: HashMap::new(),
-    };
+    let mut names = TreeNames { repo, table, graph, relevant: &relevant, memo: HashMap::new() };
     let mut pending: BTreeMap<(String, String, String), Pending> = BTreeMap::new();
     let mut attributed_blobs = IdSet::new(table.len());
     for &commit in &order {
@@ -121,18 +98,10 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
         for (path, blob) in names.paths_under(tree).iter() {
             attributed_blobs.insert(*blob);
             for finding in hits_by_blob.get(blob).map_or(&[][..], |h| &h.findings) {
-                let key = (
-                    finding.rule_id.clone(),
-                    finding.secret_sha256.clone(),
-                    path.clone(),
-                );
+                let key = (finding.rule_id.clone(), finding.secret_sha256.clone(), path.clone());
                 pending
                     .entry(key)
-                    .or_insert_with(|| Pending {
-                        template: finding.at_path(path),
-                        blob: *blob,
-                        commits: Vec::new(),
-                    })
+                    .or_insert_with(|| Pending { template: finding.at_path(path), blob: *blob, commits: Vec::new() })
                     .commits
                     .push(commit);
             }
@@ -158,10 +127,7 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
             }
             let in_head = head_paths.iter().any(|(path, blob)| {
                 *path == finding.path
-                    && hits_by_blob[blob]
-                        .findings
-                        .iter()
-                        .any(|f| f.secret_sha256 == finding.secret_sha256)
+                    && hits_by_blob[blob].findings.iter().any(|f| f.secret_sha256 == finding.secret_sha256)
             });
             let mut info = commit_info(&repo.repo, &table.oid(introducing));
             info.blob = table.oid(p.blob).to_string();
@@ -180,10 +146,7 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
             let oid = table.oid(hit.blob).to_string();
             for f in &hit.findings {
                 let mut finding = f.at_path(&format!("<unreachable blob {oid}>"));
-                finding.git = Some(GitInfo {
-                    blob: oid.clone(),
-                    ..GitInfo::default()
-                });
+                finding.git = Some(GitInfo { blob: oid.clone(), ..GitInfo::default() });
                 if detector.enrich(&mut finding, hit.facts) {
                     findings.push(finding);
                 }
@@ -269,11 +232,7 @@ fn refs_carrying(
     }
     let mut carried: Vec<Vec<String>> = vec![Vec::new(); pending.len()];
     for tip in refs.iter().filter(|r| r.name != "HEAD") {
-        let Some(&i) = table
-            .id(&tip.target)
-            .map(|id| graph.peel(id))
-            .and_then(|id| position.get(&id))
-        else {
+        let Some(&i) = table.id(&tip.target).map(|id| graph.peel(id)).and_then(|id| position.get(&id)) else {
             continue;
         };
         for (k, list) in carried.iter_mut().enumerate() {
@@ -287,33 +246,23 @@ fn refs_carrying(
 
 /// Author, date and summary of `oid`, as far as the repository can tell.
 pub fn commit_info(repo: &git2::Repository, oid: &gix_hash::ObjectId) -> GitInfo {
-    let mut info = GitInfo {
-        commit: oid.to_string(),
-        ..GitInfo::default()
-    };
+    let mut info = GitInfo { commit: oid.to_string(), ..GitInfo::default() };
     if let Ok(c) = repo.find_commit(to_git2(oid)) {
         let author = c.author();
         info.author = String::from_utf8_lossy(author.name_bytes()).into_owned();
         info.email = String::from_utf8_lossy(author.email_bytes()).into_owned();
         info.date = format_date(author.when().seconds(), author.when().offset_minutes());
-        info.summary = c
-            .summary_bytes()
-            .map(|s| String::from_utf8_lossy(s).into_owned())
-            .unwrap_or_default();
+        info.summary = c.summary_bytes().map(|s| String::from_utf8_lossy(s).into_owned()).unwrap_or_default();
     }
     info
 }
 
 /// RFC 3339 with the author's own offset, e.g. `2024-03-01T12:00:00+01:00`.
 pub fn format_date(seconds: i64, offset_minutes: i32) -> String {
-    let offset =
-        time::UtcOffset::from_whole_seconds(offset_minutes * 60).unwrap_or(time::UtcOffset::UTC);
+    let offset = time::UtcOffset::from_whole_seconds(offset_minutes * 60).unwrap_or(time::UtcOffset::UTC);
     time::OffsetDateTime::from_unix_timestamp(seconds)
         .map(|t| t.to_offset(offset))
         .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
         .unwrap_or_default()
 }

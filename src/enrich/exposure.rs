@@ -77,14 +77,7 @@ impl ExposureRules {
     pub fn from_toml(text: &str) -> Result<ExposureRules> {
         let spec: Spec = toml::from_str(text)?;
         let regexes = |list: &[String]| -> Result<Vec<Regex>> {
-            list.iter()
-                .map(|p| {
-                    Ok(RegexBuilder::new(p)
-                        .multi_line(true)
-                        .unicode(false)
-                        .build()?)
-                })
-                .collect()
+            list.iter().map(|p| Ok(RegexBuilder::new(p).multi_line(true).unicode(false).build()?)).collect()
         };
         let lower = |list: &[String]| list.iter().map(|e| e.to_ascii_lowercase()).collect();
         Ok(ExposureRules {
@@ -109,20 +102,11 @@ impl ExposureRules {
 
     /// Classifies a secret at `path` whose line is `line`.
     pub fn classify(&self, path: &str, facts: ContentFacts, line: &str) -> Exposure {
-        let client = |reason: String| Exposure {
-            client_side: true,
-            reason,
-        };
-        let server = |reason: String| Exposure {
-            client_side: false,
-            reason,
-        };
+        let client = |reason: String| Exposure { client_side: true, reason };
+        let server = |reason: String| Exposure { client_side: false, reason };
         // Archive members and stdin have no meaningful location.
         let path = path.rsplit("!/").next().unwrap_or(path);
-        let extension = path
-            .rsplit_once('.')
-            .map(|(_, e)| e.to_ascii_lowercase())
-            .unwrap_or_default();
+        let extension = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
         if facts.browser_opt_in {
             return client(
                 "this file opts an AI SDK into the browser (dangerouslyAllowBrowser / direct browser access): \
@@ -131,15 +115,15 @@ impl ExposureRules {
             );
         }
         if self.always_paths.is_match(path) {
-            return client(
-                "values in this file are inlined into the client bundle at build time".into(),
-            );
+            return client("values in this file are inlined into the client bundle at build time".into());
         }
         if self.server_paths.is_match(path) {
             return server(format!("server-only location ({path})"));
         }
         if facts.server_marker {
-            return server("the file marks itself as server code (\"use server\", a server framework or Node-only module)".into());
+            return server(
+                "the file marks itself as server code (\"use server\", a server framework or Node-only module)".into(),
+            );
         }
         if self.env_files.is_match(path) {
             return match env_variable(line) {
@@ -147,9 +131,7 @@ impl ExposureRules {
                     "{name} has the public prefix {}: bundlers inline it into client code",
                     self.public_prefix(name).unwrap_or_default()
                 )),
-                Some(name) => server(format!(
-                    "server-only environment variable {name} (no public prefix)"
-                )),
+                Some(name) => server(format!("server-only environment variable {name} (no public prefix)")),
                 None => server("environment file entry without a public prefix".into()),
             };
         }
@@ -157,9 +139,7 @@ impl ExposureRules {
             return client("build output or bundle served to browsers".into());
         }
         if self.client_extensions.contains(&extension) {
-            return client(format!(
-                "front-end source (.{extension}) is bundled for the browser"
-            ));
+            return client(format!("front-end source (.{extension}) is bundled for the browser"));
         }
         if self.server_extensions.contains(&extension) {
             return server(format!(".{extension} source runs on a server"));
@@ -168,10 +148,7 @@ impl ExposureRules {
     }
 
     fn public_prefix(&self, name: &str) -> Option<&str> {
-        self.public_env_prefixes
-            .iter()
-            .find(|p| name.starts_with(p.as_str()))
-            .map(String::as_str)
+        self.public_env_prefixes.iter().find(|p| name.starts_with(p.as_str())).map(String::as_str)
     }
 
     /// Applies the verdict to `finding`: sets `client_side` and `exposure`,
@@ -186,12 +163,7 @@ impl ExposureRules {
         finding.client_side = verdict.client_side;
         finding.exposure = Some(verdict.reason);
         if finding.header.is_some() || finding.kind == HARDCODED_HEADER {
-            finding.kind = if verdict.client_side {
-                CLIENT_SIDE_HEADER
-            } else {
-                HARDCODED_HEADER
-            }
-            .into();
+            finding.kind = if verdict.client_side { CLIENT_SIDE_HEADER } else { HARDCODED_HEADER }.into();
         }
         if verdict.client_side && finding.severity != Severity::Warning {
             finding.severity = Severity::Critical;
@@ -226,9 +198,7 @@ mod tests {
 
     fn verdict(path: &str, content: &str, line: &str) -> bool {
         let rules = ExposureRules::builtin().unwrap();
-        rules
-            .classify(path, rules.facts(content.as_bytes()), line)
-            .client_side
+        rules.classify(path, rules.facts(content.as_bytes()), line).client_side
     }
 
     #[test]
@@ -236,25 +206,13 @@ mod tests {
         assert!(verdict("src/App.tsx", "", "const k = 'x'"));
         assert!(!verdict("pages/api/chat.ts", "", "const k = 'x'"));
         assert!(!verdict("app/api/chat/route.ts", "", "const k = 'x'"));
-        assert!(!verdict(
-            "src/actions.ts",
-            "'use server'\nexport async function f() {}",
-            ""
-        ));
-        assert!(verdict(
-            "pages/api/chat.ts",
-            "new OpenAI({ dangerouslyAllowBrowser: true })",
-            ""
-        ));
+        assert!(!verdict("src/actions.ts", "'use server'\nexport async function f() {}", ""));
+        assert!(verdict("pages/api/chat.ts", "new OpenAI({ dangerouslyAllowBrowser: true })", ""));
         assert!(verdict(".env.local", "", "NEXT_PUBLIC_OPENAI_KEY=sk"));
         assert!(!verdict(".env", "", "OPENAI_API_KEY=sk"));
         assert!(verdict("dist/assets/index-4f2a.js", "", ""));
         assert!(verdict("web/dist/app.js.map", "", ""));
-        assert!(!verdict(
-            "server.js",
-            "const express = require('express')",
-            ""
-        ));
+        assert!(!verdict("server.js", "const express = require('express')", ""));
         assert!(!verdict("app/main.py", "", ""));
         assert!(verdict("next.config.js", "", ""));
         assert!(!verdict("config/settings.yaml", "", ""));

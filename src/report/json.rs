@@ -17,17 +17,8 @@ struct Document<'a> {
     notes: &'a [String],
 }
 
-pub fn write_document(
-    out: &mut dyn Write,
-    findings: &[Finding],
-    outcome: &ScanOutcome,
-) -> io::Result<()> {
-    let doc = Document {
-        findings,
-        stats: &outcome.stats,
-        skipped: &outcome.skipped,
-        notes: &outcome.notes,
-    };
+pub fn write_document(out: &mut dyn Write, findings: &[Finding], outcome: &ScanOutcome) -> io::Result<()> {
+    let doc = Document { findings, stats: &outcome.stats, skipped: &outcome.skipped, notes: &outcome.notes };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }

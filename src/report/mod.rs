@@ -33,20 +33,20 @@ pub struct ReportOptions {
 }
 
 /// Writes `outcome` in the chosen format, secrets masked unless asked not to.
-pub fn write(
-    out: &mut dyn Write,
-    outcome: &ScanOutcome,
-    rules: &RuleSet,
-    options: &ReportOptions,
-) -> io::Result<()> {
+pub fn write(out: &mut dyn Write, outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions) -> io::Result<()> {
     let mut findings = outcome.findings.clone();
     if !options.show_secrets {
-        for finding in &mut findings {
-            let keywords = rules
-                .get(&finding.rule_id)
-                .map(|r| r.spec.keywords.as_slice())
-                .unwrap_or(&[]);
-            let prefix = redact::keyword_prefix_len(&finding.secret, keywords);
+        for finding in findings.iter_mut() {
+            let Some(rule) = rules.get(&finding.rule_id) else {
+                // A finding whose rule is unknown here (merged from another
+                // run) is masked with no prefix rather than shown.
+                redact::redact(finding, 0);
+                continue;
+            };
+            if rule.spec.not_secret {
+                continue;
+            }
+            let prefix = redact::keyword_prefix_len(&finding.secret, &rule.spec.keywords);
             redact::redact(finding, prefix);
         }
     }

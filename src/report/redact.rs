@@ -27,12 +27,7 @@ pub fn mask(secret: &str, prefix_len: usize) -> String {
 
 /// Length of the longest keyword that starts `secret`.
 pub fn keyword_prefix_len(secret: &str, keywords: &[String]) -> usize {
-    keywords
-        .iter()
-        .filter(|k| secret.starts_with(k.as_str()))
-        .map(|k| k.chars().count())
-        .max()
-        .unwrap_or(0)
+    keywords.iter().filter(|k| secret.starts_with(k.as_str())).map(|k| k.chars().count()).max().unwrap_or(0)
 }
 
 /// Masks the secret in a finding's `secret` and `snippet`.

@@ -32,10 +32,7 @@ mod tests {
 
     #[test]
     fn control_characters_become_visible_escapes() {
-        assert_eq!(
-            for_terminal("a\x1b]0;pwned\x07b\rc\td"),
-            "a\\x1b]0;pwned\\x07b\\x0dc\td"
-        );
+        assert_eq!(for_terminal("a\x1b]0;pwned\x07b\rc\td"), "a\\x1b]0;pwned\\x07b\\x0dc\td");
         assert_eq!(for_terminal("caf\u{e9} \u{9b}"), "caf\u{e9} \\x9b");
         assert_eq!(for_terminal("a\u{202e}b"), "a\\u{202e}b");
     }

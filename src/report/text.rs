@@ -17,11 +17,7 @@ struct Style {
 
 impl Style {
     fn paint(&self, code: &str, text: &str) -> String {
-        if self.color {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_string()
-        }
+        if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
     }
 
     fn severity(&self, severity: Severity) -> String {
@@ -35,13 +31,37 @@ impl Style {
     }
 }
 
-pub fn write(
-    out: &mut dyn Write,
-    findings: &[Finding],
-    outcome: &ScanOutcome,
-    color: bool,
-) -> io::Result<()> {
+pub fn write(out: &mut dyn Write, findings: &[Finding], outcome: &ScanOutcome, color: bool) -> io::Result<()> {
     let style = Style { color };
+    // Keys served to browsers first: anyone can read them in DevTools.
+    let (client, other): (Vec<Finding>, Vec<Finding>) = findings.iter().cloned().partition(|f| f.client_side);
+    if !client.is_empty() {
+        writeln!(
+            out,
+            "{}\n",
+            style.paint(
+                "1;31",
+                &format!(
+                    "{} served to browsers: anyone who opens the site can read them in DevTools. \
+                     Rotate them, and call the provider from your server instead.",
+                    plural(client.len() as u64, "finding")
+                )
+            )
+        )?;
+        write_groups(out, &client, &style)?;
+        if !other.is_empty() {
+            writeln!(out, "{}\n", style.paint("1", "Other findings:"))?;
+        }
+    }
+    write_groups(out, &other, &style)?;
+    write_skipped(out, outcome, &style)?;
+    for note in &outcome.notes {
+        writeln!(out, "note: {}", for_terminal(note))?;
+    }
+    writeln!(out, "{}", summary(outcome, findings))
+}
+
+fn write_groups(out: &mut dyn Write, findings: &[Finding], style: &Style) -> io::Result<()> {
     for group in findings.chunk_by(|a, b| a.path == b.path) {
         writeln!(out, "{}", style.paint("1", &for_terminal(&group[0].path)))?;
         for f in group {
@@ -69,47 +89,31 @@ pub fn write(
                 writeln!(
                     out,
                     "      {} · in {} · refs: {}",
-                    if git.in_head {
-                        "STILL IN HEAD"
-                    } else {
-                        "removed from HEAD (still in history)"
-                    },
+                    if git.in_head { "STILL IN HEAD" } else { "removed from HEAD (still in history)" },
                     plural(git.commit_count, "commit"),
-                    if git.branches.is_empty() {
-                        "none".to_string()
-                    } else {
-                        for_terminal(&git.branches.join(", "))
-                    }
+                    if git.branches.is_empty() { "none".to_string() } else { for_terminal(&git.branches.join(", ")) }
                 )?;
             }
+            if let Some(header) = &f.header {
+                writeln!(out, "      hardcoded in the {} header", for_terminal(header))?;
+            }
             if let Some(exposure) = &f.exposure {
-                writeln!(out, "      exposure: {}", for_terminal(exposure))?;
+                let label = if f.client_side { style.paint("1;31", "CLIENT-SIDE") } else { "server-side".into() };
+                writeln!(out, "      {label}: {}", for_terminal(exposure))?;
             }
             writeln!(out, "      rotate: {}", f.rotate_url)?;
         }
         writeln!(out)?;
     }
-    write_skipped(out, outcome, &style)?;
-    for note in &outcome.notes {
-        writeln!(out, "note: {}", for_terminal(note))?;
-    }
-    writeln!(out, "{}", summary(outcome, findings))
+    Ok(())
 }
 
 /// Every skip except binary files is listed (those are only counted: a
 /// tree of images would drown the report).
 fn write_skipped(out: &mut dyn Write, outcome: &ScanOutcome, style: &Style) -> io::Result<()> {
-    let listed: Vec<_> = outcome
-        .skipped
-        .iter()
-        .filter(|s| s.reason != SkipReason::Binary)
-        .collect();
+    let listed: Vec<_> = outcome.skipped.iter().filter(|s| s.reason != SkipReason::Binary).collect();
     for skip in &listed {
-        let label = if skip.reason.is_error() {
-            style.paint("31", "error")
-        } else {
-            "skipped".to_string()
-        };
+        let label = if skip.reason.is_error() { style.paint("31", "error") } else { "skipped".to_string() };
         writeln!(
             out,
             "{label}: {} ({}: {})",
@@ -138,22 +142,14 @@ fn summary(outcome: &ScanOutcome, findings: &[Finding]) -> String {
     );
     let skipped: u64 = stats.skipped.values().sum();
     if skipped > 0 {
-        let parts: Vec<String> = stats
-            .skipped
-            .iter()
-            .map(|(reason, n)| format!("{n} {reason}"))
-            .collect();
+        let parts: Vec<String> = stats.skipped.iter().map(|(reason, n)| format!("{n} {reason}")).collect();
         line.push_str(&format!(" · skipped {skipped} ({})", parts.join(", ")));
     }
     line
 }
 
 fn plural(n: u64, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
+    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
 }
 
 fn human_bytes(bytes: u64) -> String {
@@ -164,9 +160,5 @@ fn human_bytes(bytes: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
+    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
 }

@@ -34,17 +34,9 @@ pub enum RuleError {
     #[error("{origin}: invalid TOML: {message}")]
     Toml { origin: String, message: String },
     #[error("{origin}: rule `{id}`: {message}")]
-    Invalid {
-        origin: String,
-        id: String,
-        message: String,
-    },
+    Invalid { origin: String, id: String, message: String },
     #[error("rule id `{id}` is defined twice ({first} and {second})")]
-    Duplicate {
-        id: String,
-        first: String,
-        second: String,
-    },
+    Duplicate { id: String, first: String, second: String },
 }
 
 /// A validated rule, ready for the engine.
@@ -60,20 +52,9 @@ pub struct Rule {
 
 impl Rule {
     fn new(spec: RuleSpec, origin: &str) -> Result<Rule, RuleError> {
-        let invalid = |message: String| RuleError::Invalid {
-            origin: origin.to_string(),
-            id: spec.id.clone(),
-            message,
-        };
-        if spec.id.is_empty()
-            || !spec
-                .id
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        {
-            return Err(invalid(
-                "id must be non-empty kebab-case (a-z, 0-9, -)".into(),
-            ));
+        let invalid = |message: String| RuleError::Invalid { origin: origin.to_string(), id: spec.id.clone(), message };
+        if spec.id.is_empty() || !spec.id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+            return Err(invalid("id must be non-empty kebab-case (a-z, 0-9, -)".into()));
         }
         if spec.keywords.is_empty() || spec.keywords.iter().any(|k| k.is_empty()) {
             return Err(invalid("needs at least one non-empty keyword".into()));
@@ -87,21 +68,11 @@ impl Rule {
             .parse(&spec.pattern)
             .map_err(|e| invalid(format!("invalid pattern: {e}")))?;
         let compile_list = |list: &[String], field: &str| -> Result<Vec<Regex>, RuleError> {
-            list.iter()
-                .map(|p| {
-                    build_regex(p).map_err(|e| invalid(format!("invalid `{field}` regex: {e}")))
-                })
-                .collect()
+            list.iter().map(|p| build_regex(p).map_err(|e| invalid(format!("invalid `{field}` regex: {e}")))).collect()
         };
         let exclude = compile_list(&spec.exclude, "exclude")?;
         let confident_if = compile_list(&spec.confident_if, "confident_if")?;
-        Ok(Rule {
-            spec,
-            origin: origin.to_string(),
-            regex: OnceLock::new(),
-            exclude,
-            confident_if,
-        })
+        Ok(Rule { spec, origin: origin.to_string(), regex: OnceLock::new(), exclude, confident_if })
     }
 
     /// The compiled pattern. Compiles on first use; the pattern was already
@@ -143,19 +114,12 @@ impl Rule {
     }
 
     pub fn confidence_for(&self, secret: &[u8]) -> Confidence {
-        if self.confident_if.iter().any(|r| r.is_match(secret)) {
-            Confidence::High
-        } else {
-            self.spec.confidence
-        }
+        if self.confident_if.iter().any(|r| r.is_match(secret)) { Confidence::High } else { self.spec.confidence }
     }
 }
 
 fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(pattern)
-        .unicode(false)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .build()
+    RegexBuilder::new(pattern).unicode(false).size_limit(REGEX_SIZE_LIMIT).build()
 }
 
 /// Every rule in force for a run.
@@ -176,10 +140,8 @@ impl RuleSet {
 
     /// Parses one rules file (`[[rule]]` tables) and adds its rules.
     pub fn add_toml(&mut self, origin: &str, text: &str) -> Result<(), RuleError> {
-        let file: spec::RuleFile = toml::from_str(text).map_err(|e| RuleError::Toml {
-            origin: origin.to_string(),
-            message: e.to_string(),
-        })?;
+        let file: spec::RuleFile =
+            toml::from_str(text).map_err(|e| RuleError::Toml { origin: origin.to_string(), message: e.to_string() })?;
         for spec in file.rule {
             self.add(Rule::new(spec, origin)?)?;
         }
@@ -233,8 +195,6 @@ impl RuleSet {
 
     /// A new set holding copies of the rules `keep` accepts.
     pub fn subset(&self, mut keep: impl FnMut(&Rule) -> bool) -> RuleSet {
-        RuleSet {
-            rules: self.rules.iter().filter(|r| keep(r)).cloned().collect(),
-        }
+        RuleSet { rules: self.rules.iter().filter(|r| keep(r)).cloned().collect() }
     }
 }

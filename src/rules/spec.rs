@@ -35,12 +35,10 @@ pub struct RuleSpec {
     #[serde(default)]
     pub window: Option<usize>,
     /// A catch-all rule (say, any bearer token in an auth header): it loses
-    /// to a provider rule matching the same text, and lends it `header`.
+    /// to a provider rule matching the same text, and lends it the header
+    /// its pattern captured (group `header`).
     #[serde(default)]
     pub generic: bool,
-    /// The HTTP header the matched secret is sent in, for header rules.
-    #[serde(default)]
-    pub header: Option<String>,
     /// Report only when the file ships to browsers (exposure enrichment).
     #[serde(default)]
     pub client_only: bool,
@@ -71,9 +69,7 @@ pub struct Context {
 
 /// How urgent a finding is. Ordered from least to most severe so that
 /// `max()` picks the worst.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Deserialize, Serialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Warning,

@@ -53,11 +53,7 @@ fn walk_root(root: &Path, options: &WalkOptions, sink: &dyn BlobSink) {
         // Never descend into git's object store: history is `leakhound git`'s job.
         .filter_entry(|entry| entry.file_name() != ".git");
     let display = |path: &Path| -> String {
-        let relative = if root_is_dir {
-            path.strip_prefix(root).unwrap_or(path)
-        } else {
-            path
-        };
+        let relative = if root_is_dir { path.strip_prefix(root).unwrap_or(path) } else { path };
         relative.to_string_lossy().into_owned()
     };
     builder.build_parallel().run(|| {
@@ -69,13 +65,7 @@ fn walk_root(root: &Path, options: &WalkOptions, sink: &dyn BlobSink) {
                         return WalkState::Continue;
                     };
                     if file_type.is_file() {
-                        read_file(
-                            entry.path(),
-                            &display(entry.path()),
-                            options.max_file_size,
-                            &mut buffer,
-                            sink,
-                        );
+                        read_file(entry.path(), &display(entry.path()), options.max_file_size, &mut buffer, sink);
                     } else if !file_type.is_dir() && !file_type.is_symlink() {
                         // Symlinks reach here only when not followed: they are
                         // left alone, like ripgrep does without -L.
@@ -93,18 +83,9 @@ fn walk_root(root: &Path, options: &WalkOptions, sink: &dyn BlobSink) {
     });
 }
 
-fn read_file(
-    path: &Path,
-    display: &str,
-    max_file_size: u64,
-    buffer: &mut Vec<u8>,
-    sink: &dyn BlobSink,
-) {
-    let unreadable = |e: std::io::Error| Skip {
-        path: display.to_string(),
-        reason: SkipReason::Unreadable,
-        detail: e.to_string(),
-    };
+fn read_file(path: &Path, display: &str, max_file_size: u64, buffer: &mut Vec<u8>, sink: &dyn BlobSink) {
+    let unreadable =
+        |e: std::io::Error| Skip { path: display.to_string(), reason: SkipReason::Unreadable, detail: e.to_string() };
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) => return sink.skipped(unreadable(e)),
@@ -139,11 +120,7 @@ fn skip_for_walk_error(error: &ignore::Error, display: &dyn Fn(&Path) -> String)
     let is_loop = walk_error_is_loop(error);
     Skip {
         path,
-        reason: if is_loop {
-            SkipReason::SymlinkLoop
-        } else {
-            SkipReason::Unreadable
-        },
+        reason: if is_loop { SkipReason::SymlinkLoop } else { SkipReason::Unreadable },
         detail: error.to_string(),
     }
 }
@@ -151,9 +128,7 @@ fn skip_for_walk_error(error: &ignore::Error, display: &dyn Fn(&Path) -> String)
 fn walk_error_path(error: &ignore::Error) -> Option<&Path> {
     match error {
         ignore::Error::WithPath { path, .. } => Some(path),
-        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
-            walk_error_path(err)
-        }
+        ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => walk_error_path(err),
         ignore::Error::Loop { child, .. } => Some(child),
         _ => None,
     }

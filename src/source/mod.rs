@@ -68,11 +68,7 @@ pub fn looks_binary(bytes: &[u8]) -> bool {
 /// Reads at most `max + 1` bytes of `reader` into `buf` (cleared first), so
 /// a file that grew past its stat size is still caught by the size cap.
 /// Returns `Ok(false)` when the content exceeds `max`.
-pub fn read_capped(
-    reader: impl std::io::Read,
-    max: u64,
-    buf: &mut Vec<u8>,
-) -> std::io::Result<bool> {
+pub fn read_capped(reader: impl std::io::Read, max: u64, buf: &mut Vec<u8>) -> std::io::Result<bool> {
     use std::io::Read;
     buf.clear();
     reader.take(max.saturating_add(1)).read_to_end(buf)?;

@@ -38,9 +38,8 @@ impl Rng {
     /// words the placeholder filter rejects (a real key has none either).
     pub fn string(&mut self, alphabet: &[u8], len: usize) -> String {
         loop {
-            let s: String = (0..len)
-                .map(|_| alphabet[(self.next() % alphabet.len() as u64) as usize] as char)
-                .collect();
+            let s: String =
+                (0..len).map(|_| alphabet[(self.next() % alphabet.len() as u64) as usize] as char).collect();
             if !looks_like_placeholder(&s) {
                 return s;
             }
@@ -51,40 +50,20 @@ impl Rng {
 fn looks_like_placeholder(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
     let bytes = s.as_bytes();
-    [
-        "xxxx",
-        "your",
-        "example",
-        "sample",
-        "dummy",
-        "insert",
-        "replace",
-        "redacted",
-        "changeme",
-        "placeholder",
-    ]
-    .iter()
-    .any(|w| lower.contains(w))
+    ["xxxx", "your", "example", "sample", "dummy", "insert", "replace", "redacted", "changeme", "placeholder"]
+        .iter()
+        .any(|w| lower.contains(w))
         || bytes.windows(3).any(|w| w[0] == w[1] && w[1] == w[2])
-        || bytes
-            .windows(3)
-            .any(|w| w[0].wrapping_add(1) == w[1] && w[1].wrapping_add(1) == w[2])
-        || bytes
-            .windows(3)
-            .any(|w| w[1].wrapping_add(1) == w[0] && w[2].wrapping_add(1) == w[1])
+        || bytes.windows(3).any(|w| w[0].wrapping_add(1) == w[1] && w[1].wrapping_add(1) == w[2])
+        || bytes.windows(3).any(|w| w[1].wrapping_add(1) == w[0] && w[2].wrapping_add(1) == w[1])
 }
 
 /// A well-formed fake key of `format`, different for each `seed`.
 /// Panics on an unknown format: a typo in a fixture must fail loudly.
 pub fn key(format: &str, seed: u64) -> String {
     let mut r = Rng::new(seed ^ fxhash(format));
-    let openai_long = |r: &mut Rng, prefix: &str| {
-        format!(
-            "{prefix}{}T3BlbkFJ{}",
-            r.string(URLSAFE, 74),
-            r.string(URLSAFE, 74)
-        )
-    };
+    let openai_long =
+        |r: &mut Rng, prefix: &str| format!("{prefix}{}T3BlbkFJ{}", r.string(URLSAFE, 74), r.string(URLSAFE, 74));
     match format {
         "openai-legacy" => format!("sk-{}T3BlbkFJ{}", r.string(ALNUM, 20), r.string(ALNUM, 20)),
         "openai-project" => openai_long(&mut r, "sk-proj-"),
@@ -117,27 +96,19 @@ pub fn key(format: &str, seed: u64) -> String {
         "github-classic" => format!("ghp_{}", r.string(ALNUM, 36)),
         "github-fine" => format!("github_pat_{}_{}", r.string(ALNUM, 22), r.string(ALNUM, 59)),
         "stripe-live" => format!("sk_live_{}", r.string(ALNUM, 99)),
-        "slack-bot" => format!(
-            "xoxb-{}-{}-{}",
-            r.string(b"123456789", 12),
-            r.string(b"123456789", 13),
-            r.string(ALNUM, 24)
-        ),
+        "slack-bot" => {
+            format!("xoxb-{}-{}-{}", r.string(b"123456789", 12), r.string(b"123456789", 13), r.string(ALNUM, 24))
+        }
         "pem-rsa" => {
             let body: Vec<String> = (0..12).map(|_| r.string(BASE64, 64)).collect();
-            format!(
-                "-----BEGIN RSA PRIVATE KEY-----\n{}\n-----END RSA PRIVATE KEY-----",
-                body.join("\n")
-            )
+            format!("-----BEGIN RSA PRIVATE KEY-----\n{}\n-----END RSA PRIVATE KEY-----", body.join("\n"))
         }
         other => panic!("unknown key format `{other}` in a fixture"),
     }
 }
 
 fn fxhash(s: &str) -> u64 {
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
-    })
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
 }
 
 /// A key planted in a rendered fixture tree.
@@ -185,10 +156,7 @@ pub fn render_text(text: &str, path: &str, planted: &mut Vec<Planted>) -> String
     let mut counter = 0u64;
     while let Some(at) = rest.find("{{key:") {
         out.push_str(&rest[..at]);
-        let end = rest[at..]
-            .find("}}")
-            .expect("unterminated {{key:...}} marker")
-            + at;
+        let end = rest[at..].find("}}").expect("unterminated {{key:...}} marker") + at;
         let spec = &rest[at + 6..end];
         let (format, seed) = match spec.split_once(':') {
             Some((f, s)) => (f, s.parse::<u64>().expect("marker seed must be a number")),
@@ -200,13 +168,7 @@ pub fn render_text(text: &str, path: &str, planted: &mut Vec<Planted>) -> String
         let key = key(format, seed);
         let line = out.matches('\n').count() + 1;
         let column = out.len() - out.rfind('\n').map_or(0, |i| i + 1) + 1;
-        planted.push(Planted {
-            path: path.to_string(),
-            line,
-            column,
-            format: format.to_string(),
-            key: key.clone(),
-        });
+        planted.push(Planted { path: path.to_string(), line, column, format: format.to_string(), key: key.clone() });
         out.push_str(&key);
         rest = &rest[end + 2..];
     }

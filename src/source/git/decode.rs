@@ -92,11 +92,7 @@ struct Worker<'s, 'a> {
 
 impl Clone for Worker<'_, '_> {
     fn clone(&self) -> Self {
-        Worker {
-            shared: self.shared,
-            local: Local::default(),
-            children: Vec::new(),
-        }
+        Worker { shared: self.shared, local: Local::default(), children: Vec::new() }
     }
 }
 
@@ -127,17 +123,14 @@ impl Worker<'_, '_> {
         }
         if let Some(progress) = self.shared.options.progress {
             progress.objects.fetch_add(1, Ordering::Relaxed);
-            progress
-                .bytes
-                .fetch_add(data.len() as u64, Ordering::Relaxed);
+            progress.bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
         }
         match kind {
             Kind::Blob => self.blob(id, data),
             Kind::Tree => self.tree(id, data),
             Kind::Commit => self.commit(id, data),
             Kind::Tag => {
-                if let Ok(target) =
-                    gix_object::TagRefIter::from_bytes(data, gix_hash::Kind::Sha1).target_id()
+                if let Ok(target) = gix_object::TagRefIter::from_bytes(data, gix_hash::Kind::Sha1).target_id()
                     && let Some(t) = self.resolve(&target)
                 {
                     self.local.graph.add_tag(id, t);
@@ -173,11 +166,7 @@ impl Worker<'_, '_> {
         let findings = self.shared.detector.raw_findings(data, "");
         if !findings.is_empty() {
             let facts = self.shared.detector.exposure.facts(data);
-            self.local.hits.push(BlobHits {
-                blob: id,
-                findings,
-                facts,
-            });
+            self.local.hits.push(BlobHits { blob: id, findings, facts });
         }
     }
 
@@ -207,9 +196,7 @@ impl Worker<'_, '_> {
             match token {
                 Ok(Token::Tree { id }) => tree = Some(id),
                 // A parent outside the store is a shallow boundary, not an error.
-                Ok(Token::Parent { id }) => {
-                    parents.push(self.shared.table.id(&id).unwrap_or(MISSING))
-                }
+                Ok(Token::Parent { id }) => parents.push(self.shared.table.id(&id).unwrap_or(MISSING)),
                 Ok(Token::Committer { signature }) => {
                     time = signature.seconds();
                     break;
@@ -237,9 +224,7 @@ pub fn decode_all(
         table,
         detector,
         options,
-        decoded: (0..table.len().div_ceil(64))
-            .map(|_| AtomicU64::new(0))
-            .collect(),
+        decoded: (0..table.len().div_ceil(64)).map(|_| AtomicU64::new(0)).collect(),
         merged: Mutex::default(),
     };
     let mut failures = Vec::new();
@@ -251,10 +236,7 @@ pub fn decode_all(
         }
     }
     decode_loose(table, &shared, open_repo, &mut failures);
-    let local = shared
-        .merged
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner());
+    let local = shared.merged.into_inner().unwrap_or_else(|e| e.into_inner());
     Decoded {
         graph: local.graph,
         hits: local.hits,
@@ -273,26 +255,15 @@ fn traverse_pack(
 ) -> Result<(), String> {
     let base = pack.base;
     let end = base + pack.index.num_objects();
-    let mut worker = Worker {
-        shared,
-        local: Local::default(),
-        children: Vec::new(),
-    };
-    let processor = move |kind: Kind,
-                          data: &[u8],
-                          entry: &gix_pack::index::Entry,
-                          _: &dyn gix_utils::progress::Progress| {
-        // Objects duplicated in an earlier pack are processed there.
-        if let Some(id) = worker
-            .shared
-            .table
-            .id(&entry.oid)
-            .filter(|&id| id >= base && id < end)
-        {
-            worker.process(id, kind, data);
-        }
-        Ok(())
-    };
+    let mut worker = Worker { shared, local: Local::default(), children: Vec::new() };
+    let processor =
+        move |kind: Kind, data: &[u8], entry: &gix_pack::index::Entry, _: &dyn gix_utils::progress::Progress| {
+            // Objects duplicated in an earlier pack are processed there.
+            if let Some(id) = worker.shared.table.id(&entry.oid).filter(|&id| id >= base && id < end) {
+                worker.process(id, kind, data);
+            }
+            Ok(())
+        };
     pack.index
         .traverse_with_index(
             &pack.data,
@@ -322,38 +293,26 @@ fn decode_loose(
     let problems: Vec<(String, String)> = loose
         .par_iter()
         .map_init(
-            || {
-                (
-                    open_repo().ok(),
-                    Worker {
-                        shared,
-                        local: Local::default(),
-                        children: Vec::new(),
-                    },
-                )
-            },
+            || (open_repo().ok(), Worker { shared, local: Local::default(), children: Vec::new() }),
             |(repo, worker), (id, oid)| {
                 let Some(repo) = repo else {
                     return Some((oid.to_string(), "cannot open the repository".to_string()));
                 };
                 let read = repo.odb().and_then(|odb| {
-                    git2::Oid::from_bytes(oid.as_bytes())
-                        .and_then(|o| odb.read(o))
-                        .map(|obj| {
-                            let kind = match obj.kind() {
-                                git2::ObjectType::Blob => Some(Kind::Blob),
-                                git2::ObjectType::Tree => Some(Kind::Tree),
-                                git2::ObjectType::Commit => Some(Kind::Commit),
-                                git2::ObjectType::Tag => Some(Kind::Tag),
-                                _ => None,
-                            };
-                            if let Some(kind) = kind {
-                                worker.process(*id, kind, obj.data());
-                            }
-                        })
+                    git2::Oid::from_bytes(oid.as_bytes()).and_then(|o| odb.read(o)).map(|obj| {
+                        let kind = match obj.kind() {
+                            git2::ObjectType::Blob => Some(Kind::Blob),
+                            git2::ObjectType::Tree => Some(Kind::Tree),
+                            git2::ObjectType::Commit => Some(Kind::Commit),
+                            git2::ObjectType::Tag => Some(Kind::Tag),
+                            _ => None,
+                        };
+                        if let Some(kind) = kind {
+                            worker.process(*id, kind, obj.data());
+                        }
+                    })
                 });
-                read.err()
-                    .map(|e| (format!("object {oid}"), e.message().to_string()))
+                read.err().map(|e| (format!("object {oid}"), e.message().to_string()))
             },
         )
         .flatten()

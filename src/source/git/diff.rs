@@ -52,28 +52,20 @@ pub fn range_changes(
     let mut walk = repo.revwalk()?;
     walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)?;
     if range.contains("..") {
-        walk.push_range(range)
-            .with_context(|| format!("invalid range `{range}`: use BASE..HEAD"))?;
+        walk.push_range(range).with_context(|| format!("invalid range `{range}`: use BASE..HEAD"))?;
     } else {
-        walk.push_head()
-            .context("the repository has no HEAD commit")?;
-        let base = repo
-            .revparse_single(range)
-            .with_context(|| format!("unknown commit `{range}`"))?;
+        walk.push_head().context("the repository has no HEAD commit")?;
+        let base = repo.revparse_single(range).with_context(|| format!("unknown commit `{range}`"))?;
         walk.hide(base.id())?;
     }
     let mut out = Vec::new();
     for oid in walk {
         let commit = repo.find_commit(oid?)?;
         let tree = commit.tree()?;
-        let parent_trees: Vec<git2::Tree> =
-            commit.parents().filter_map(|p| p.tree().ok()).collect();
+        let parent_trees: Vec<git2::Tree> = commit.parents().filter_map(|p| p.tree().ok()).collect();
         let mut per_parent: Vec<HashMap<String, BTreeSet<usize>>> = Vec::new();
-        let bases: Vec<Option<&git2::Tree>> = if parent_trees.is_empty() {
-            vec![None]
-        } else {
-            parent_trees.iter().map(Some).collect()
-        };
+        let bases: Vec<Option<&git2::Tree>> =
+            if parent_trees.is_empty() { vec![None] } else { parent_trees.iter().map(Some).collect() };
         for base in bases {
             let mut options = git2::DiffOptions::new();
             options.context_lines(0);
@@ -98,17 +90,9 @@ pub fn range_changes(
                 skips.binary.push(path);
                 continue;
             }
-            changes.push(ChangedText {
-                path,
-                text: blob.content().to_vec(),
-                first_line: 1,
-                added: lines,
-            });
+            changes.push(ChangedText { path, text: blob.content().to_vec(), first_line: 1, added: lines });
         }
-        out.push(CommitChanges {
-            commit: commit.id(),
-            changes,
-        });
+        out.push(CommitChanges { commit: commit.id(), changes });
     }
     Ok(out)
 }
@@ -124,10 +108,7 @@ fn added_lines(diff: &git2::Diff) -> Result<HashMap<String, BTreeSet<usize>>> {
             if line.origin() == '+'
                 && let (Some(path), Some(n)) = (delta.new_file().path_bytes(), line.new_lineno())
             {
-                added
-                    .entry(String::from_utf8_lossy(path).into_owned())
-                    .or_default()
-                    .insert(n as usize);
+                added.entry(String::from_utf8_lossy(path).into_owned()).or_default().insert(n as usize);
             }
             true
         }),
@@ -136,9 +117,7 @@ fn added_lines(diff: &git2::Diff) -> Result<HashMap<String, BTreeSet<usize>>> {
 }
 
 /// Lines added relative to every parent.
-fn intersect(
-    mut per_parent: Vec<HashMap<String, BTreeSet<usize>>>,
-) -> Vec<(String, BTreeSet<usize>)> {
+fn intersect(mut per_parent: Vec<HashMap<String, BTreeSet<usize>>>) -> Vec<(String, BTreeSet<usize>)> {
     let mut result = per_parent.pop().unwrap_or_default();
     for other in per_parent {
         result.retain(|path, lines| {
@@ -178,17 +157,10 @@ pub fn staged_changes(work_tree: &Path, skips: &mut DiffSkips) -> Result<Vec<Cha
         .spawn()
         .context("`leakhound staged` runs `git diff --cached`: is git installed and on PATH?")?;
     let mut patch = Vec::new();
-    child
-        .stdout
-        .take()
-        .expect("piped")
-        .read_to_end(&mut patch)?;
+    child.stdout.take().expect("piped").read_to_end(&mut patch)?;
     let output = child.wait_with_output()?;
     if !output.status.success() {
-        bail!(
-            "git diff --cached failed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
+        bail!("git diff --cached failed: {}", String::from_utf8_lossy(&output.stderr).trim());
     }
     Ok(parse_unified(&patch, skips))
 }
@@ -206,8 +178,7 @@ pub fn parse_unified(patch: &[u8], skips: &mut DiffSkips) -> Vec<ChangedText> {
         } else if let Some(rest) = line.strip_prefix(b"+++ ") {
             // git ends the name with a tab when it contains a space.
             let rest = rest.strip_suffix(b"\t").unwrap_or(rest);
-            path =
-                (rest != b"/dev/null").then(|| unquote(rest).trim_start_matches("b/").to_string());
+            path = (rest != b"/dev/null").then(|| unquote(rest).trim_start_matches("b/").to_string());
         } else if line.starts_with(b"Binary files ") {
             if let Some(p) = binary_path(line) {
                 skips.binary.push(p);
@@ -215,11 +186,7 @@ pub fn parse_unified(patch: &[u8], skips: &mut DiffSkips) -> Vec<ChangedText> {
         } else if line.starts_with(b"@@ ") {
             out.extend(current.take());
             if let (Some(p), Some(start)) = (&path, hunk_new_start(line)) {
-                current = Some(ChangedText {
-                    path: p.clone(),
-                    first_line: start,
-                    ..ChangedText::default()
-                });
+                current = Some(ChangedText { path: p.clone(), first_line: start, ..ChangedText::default() });
                 next_line = start;
             }
         } else if let Some(hunk) = current.as_mut() {
@@ -257,11 +224,7 @@ fn hunk_new_start(line: &[u8]) -> Option<usize> {
 /// `Binary files a/x and b/y differ` → `y`.
 fn binary_path(line: &[u8]) -> Option<String> {
     let text = String::from_utf8_lossy(line);
-    let new = text
-        .strip_prefix("Binary files ")?
-        .rsplit_once(" and ")?
-        .1
-        .strip_suffix(" differ")?;
+    let new = text.strip_prefix("Binary files ")?.rsplit_once(" and ")?.1.strip_suffix(" differ")?;
     (new != "/dev/null").then(|| unquote(new.as_bytes()).trim_start_matches("b/").to_string())
 }
 
@@ -285,9 +248,7 @@ fn unquote(raw: &[u8]) -> String {
                 b'v' => bytes.push(11),
                 d @ b'0'..=b'7' if i + 2 < inner.len() => {
                     let octal = [d, inner[i + 1], inner[i + 2]];
-                    let value = std::str::from_utf8(&octal)
-                        .ok()
-                        .and_then(|o| u8::from_str_radix(o, 8).ok());
+                    let value = std::str::from_utf8(&octal).ok().and_then(|o| u8::from_str_radix(o, 8).ok());
                     bytes.push(value.unwrap_or(d));
                     i += 2;
                 }
@@ -315,10 +276,7 @@ diff --git a/img.png b/img.png\nBinary files /dev/null and b/img.png differ\n";
         assert_eq!(changes.len(), 2);
         assert_eq!(changes[0].path, "a.txt");
         assert_eq!(changes[0].text, b"one\ntwo\nthree\n");
-        assert_eq!(
-            changes[0].added.iter().copied().collect::<Vec<_>>(),
-            vec![2]
-        );
+        assert_eq!(changes[0].added.iter().copied().collect::<Vec<_>>(), vec![2]);
         assert_eq!(changes[1].path, "t\tb");
         assert_eq!(changes[1].first_line, 1);
         assert_eq!(skips.binary, vec!["img.png"]);

@@ -34,30 +34,17 @@ pub struct GraphBuilder {
 }
 
 impl GraphBuilder {
-    pub fn add_commit(
-        &mut self,
-        id: Id,
-        tree: Id,
-        parents: impl IntoIterator<Item = Id>,
-        time: i64,
-    ) {
+    pub fn add_commit(&mut self, id: Id, tree: Id, parents: impl IntoIterator<Item = Id>, time: i64) {
         let start = self.parents.len() as u32;
         self.parents.extend(parents);
         let len = self.parents.len() as u32 - start;
-        self.commits.push(Commit {
-            id,
-            tree,
-            parents_start: start,
-            parents_len: len,
-            time,
-        });
+        self.commits.push(Commit { id, tree, parents_start: start, parents_len: len, time });
     }
 
     pub fn add_tree(&mut self, id: Id, children: impl IntoIterator<Item = Id>) {
         let start = self.children.len() as u32;
         self.children.extend(children);
-        self.trees
-            .push((id, start, self.children.len() as u32 - start));
+        self.trees.push((id, start, self.children.len() as u32 - start));
     }
 
     pub fn add_tag(&mut self, id: Id, target: Id) {
@@ -73,12 +60,7 @@ impl GraphBuilder {
         }));
         let child_offset = self.children.len() as u32;
         self.children.extend(other.children);
-        self.trees.extend(
-            other
-                .trees
-                .into_iter()
-                .map(|(id, s, l)| (id, s + child_offset, l)),
-        );
+        self.trees.extend(other.trees.into_iter().map(|(id, s, l)| (id, s + child_offset, l)));
         self.tags.extend(other.tags);
     }
 
@@ -149,8 +131,7 @@ impl IdSet {
 
 impl Graph {
     pub fn commit(&self, id: Id) -> Option<&Commit> {
-        (self.kind.get(id as usize) == Some(&Kind::Commit))
-            .then(|| &self.commits[self.slot[id as usize] as usize])
+        (self.kind.get(id as usize) == Some(&Kind::Commit)).then(|| &self.commits[self.slot[id as usize] as usize])
     }
 
     pub fn commits(&self) -> &[Commit] {
@@ -158,8 +139,7 @@ impl Graph {
     }
 
     pub fn parents(&self, commit: &Commit) -> &[Id] {
-        &self.parents
-            [commit.parents_start as usize..(commit.parents_start + commit.parents_len) as usize]
+        &self.parents[commit.parents_start as usize..(commit.parents_start + commit.parents_len) as usize]
     }
 
     pub fn tree_children(&self, id: Id) -> Option<&[Id]> {
@@ -194,12 +174,7 @@ impl Graph {
                 continue;
             };
             if seen.insert(id) {
-                stack.extend(
-                    self.parents(commit)
-                        .iter()
-                        .copied()
-                        .filter(|&p| p != MISSING),
-                );
+                stack.extend(self.parents(commit).iter().copied().filter(|&p| p != MISSING));
             }
         }
         seen
@@ -213,9 +188,7 @@ impl Graph {
             let mut changed = false;
             for &(tree, s, l) in &self.trees {
                 if !marked.contains(tree)
-                    && self.children[s as usize..(s + l) as usize]
-                        .iter()
-                        .any(|&c| marked.contains(c))
+                    && self.children[s as usize..(s + l) as usize].iter().any(|&c| marked.contains(c))
                 {
                     marked.insert(tree);
                     changed = true;
@@ -230,27 +203,15 @@ impl Graph {
     /// Reachable commits, parents before children (Kahn's algorithm), so a
     /// property can be propagated from ancestors to descendants in one pass.
     pub fn topological(&self, reachable: &IdSet) -> Vec<Id> {
-        let ids: Vec<Id> = self
-            .commits
-            .iter()
-            .map(|c| c.id)
-            .filter(|&id| reachable.contains(id))
-            .collect();
+        let ids: Vec<Id> = self.commits.iter().map(|c| c.id).filter(|&id| reachable.contains(id)).collect();
         let mut pending_parents: std::collections::HashMap<Id, usize> = ids
             .iter()
             .map(|&id| {
                 let c = self.commit(id).expect("commit");
-                (
-                    id,
-                    self.parents(c)
-                        .iter()
-                        .filter(|&&p| p != MISSING && reachable.contains(p))
-                        .count(),
-                )
+                (id, self.parents(c).iter().filter(|&&p| p != MISSING && reachable.contains(p)).count())
             })
             .collect();
-        let mut children_of: std::collections::HashMap<Id, Vec<Id>> =
-            std::collections::HashMap::new();
+        let mut children_of: std::collections::HashMap<Id, Vec<Id>> = std::collections::HashMap::new();
         for &id in &ids {
             for &p in self.parents(self.commit(id).expect("commit")) {
                 if p != MISSING && reachable.contains(p) {
@@ -258,11 +219,7 @@ impl Graph {
                 }
             }
         }
-        let mut ready: Vec<Id> = ids
-            .iter()
-            .copied()
-            .filter(|id| pending_parents[id] == 0)
-            .collect();
+        let mut ready: Vec<Id> = ids.iter().copied().filter(|id| pending_parents[id] == 0).collect();
         let mut order = Vec::with_capacity(ids.len());
         while let Some(id) = ready.pop() {
             order.push(id);

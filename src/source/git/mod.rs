@@ -44,28 +44,15 @@ impl GitRepo {
                     path.display()
                 )
             } else {
-                anyhow::anyhow!(
-                    "cannot open git repository at {}: {}",
-                    path.display(),
-                    e.message()
-                )
+                anyhow::anyhow!("cannot open git repository at {}: {}", path.display(), e.message())
             }
         })?;
         let open_path = repo.path().to_path_buf();
         let objects_dir = repo.commondir().join("objects");
         if !objects_dir.is_dir() {
-            bail!(
-                "{} has no objects directory: the repository is damaged",
-                repo.commondir().display()
-            );
+            bail!("{} has no objects directory: the repository is damaged", repo.commondir().display());
         }
-        Ok(GitRepo {
-            shallow: repo.is_shallow(),
-            bare: repo.is_bare(),
-            repo,
-            open_path,
-            objects_dir,
-        })
+        Ok(GitRepo { shallow: repo.is_shallow(), bare: repo.is_bare(), repo, open_path, objects_dir })
     }
 
     /// Opens another handle on the same repository (for another thread).
@@ -86,17 +73,11 @@ impl GitRepo {
                 Err(_) => continue, // dangling symbolic ref
             };
             if let Some(oid) = resolved.target() {
-                tips.push(RefTip {
-                    name,
-                    target: to_gix(oid),
-                });
+                tips.push(RefTip { name, target: to_gix(oid) });
             }
         }
         if let Some(head) = self.head() {
-            tips.push(RefTip {
-                name: "HEAD".into(),
-                target: head,
-            });
+            tips.push(RefTip { name: "HEAD".into(), target: head });
         }
         Ok(tips)
     }

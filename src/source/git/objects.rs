@@ -44,36 +44,20 @@ impl ObjectTable {
         let mut packs = Vec::new();
         let mut next: usize = 0;
         for idx_path in pack_indexes(&objects_dir.join("pack")) {
-            let opened =
-                gix_pack::index::File::at(&idx_path, gix_hash::Kind::Sha1).and_then(|index| {
-                    let data = gix_pack::data::File::at(
-                        idx_path.with_extension("pack"),
-                        gix_hash::Kind::Sha1,
-                    )?;
-                    Ok((index, data))
-                });
+            let opened = gix_pack::index::File::at(&idx_path, gix_hash::Kind::Sha1).and_then(|index| {
+                let data = gix_pack::data::File::at(idx_path.with_extension("pack"), gix_hash::Kind::Sha1)?;
+                Ok((index, data))
+            });
             match opened {
                 Ok((index, data)) => {
                     let count = index.num_objects() as usize;
-                    packs.push(Pack {
-                        index,
-                        data,
-                        base: next as Id,
-                    });
+                    packs.push(Pack { index, data, base: next as Id });
                     next += count;
                 }
-                Err(e) => problems.push(OpenProblem {
-                    path: idx_path,
-                    detail: e.to_string(),
-                }),
+                Err(e) => problems.push(OpenProblem { path: idx_path, detail: e.to_string() }),
             }
         }
-        let mut table = ObjectTable {
-            packs,
-            loose: HashMap::new(),
-            loose_oids: Vec::new(),
-            total: next,
-        };
+        let mut table = ObjectTable { packs, loose: HashMap::new(), loose_oids: Vec::new(), total: next };
         for oid in loose_objects(objects_dir, &mut problems) {
             if table.packed_id(&oid).is_none() && !table.loose.contains_key(&oid) {
                 table.loose.insert(oid, table.total as Id);
@@ -98,9 +82,7 @@ impl ObjectTable {
     }
 
     fn packed_id(&self, oid: &oid) -> Option<Id> {
-        self.packs
-            .iter()
-            .find_map(|p| p.index.lookup(oid).map(|i| p.base + i))
+        self.packs.iter().find_map(|p| p.index.lookup(oid).map(|i| p.base + i))
     }
 
     pub fn oid(&self, id: Id) -> ObjectId {
@@ -140,28 +122,21 @@ fn loose_objects(objects_dir: &Path, problems: &mut Vec<OpenProblem>) -> Vec<Obj
     };
     for dir in dirs.flatten() {
         let name = dir.file_name();
-        let Some(prefix) = name
-            .to_str()
-            .filter(|n| n.len() == 2 && n.bytes().all(|b| b.is_ascii_hexdigit()))
-        else {
+        let Some(prefix) = name.to_str().filter(|n| n.len() == 2 && n.bytes().all(|b| b.is_ascii_hexdigit())) else {
             continue;
         };
         match fs::read_dir(dir.path()) {
             Ok(files) => {
                 for file in files.flatten() {
                     let rest = file.file_name();
-                    if let Some(oid) = rest
-                        .to_str()
-                        .and_then(|r| ObjectId::from_hex(format!("{prefix}{r}").as_bytes()).ok())
+                    if let Some(oid) =
+                        rest.to_str().and_then(|r| ObjectId::from_hex(format!("{prefix}{r}").as_bytes()).ok())
                     {
                         oids.push(oid);
                     }
                 }
             }
-            Err(e) => problems.push(OpenProblem {
-                path: dir.path(),
-                detail: e.to_string(),
-            }),
+            Err(e) => problems.push(OpenProblem { path: dir.path(), detail: e.to_string() }),
         }
     }
     oids
