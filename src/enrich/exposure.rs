@@ -120,6 +120,10 @@ impl ExposureRules {
         if self.server_paths.is_match(path) {
             return server(format!("server-only location ({path})"));
         }
+
+        if self.client_paths.is_match(path) {
+            return client("build output or bundle served to browsers".into());
+        }
         if facts.server_marker {
             return server(
                 "the file marks itself as server code (\"use server\", a server framework or Node-only module)".into(),
@@ -135,9 +139,7 @@ impl ExposureRules {
                 None => server("environment file entry without a public prefix".into()),
             };
         }
-        if self.client_paths.is_match(path) {
-            return client("build output or bundle served to browsers".into());
-        }
+
         if self.client_extensions.contains(&extension) {
             return client(format!("front-end source (.{extension}) is bundled for the browser"));
         }

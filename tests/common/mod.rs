@@ -47,6 +47,22 @@ impl Rng {
     }
 }
 
+impl Rng {
+    /// Like [`Rng::string`], with at least one digit, lower and upper case letter.
+    pub fn mixed(&mut self, alphabet: &[u8], len: usize) -> String {
+        loop {
+            let s = self.string(alphabet, len);
+            let b = s.as_bytes();
+            if b.iter().any(u8::is_ascii_digit)
+                && b.iter().any(u8::is_ascii_lowercase)
+                && b.iter().any(u8::is_ascii_uppercase)
+            {
+                return s;
+            }
+        }
+    }
+}
+
 fn looks_like_placeholder(s: &str) -> bool {
     let lower = s.to_ascii_lowercase();
     let bytes = s.as_bytes();
@@ -76,7 +92,9 @@ pub fn key(format: &str, seed: u64) -> String {
         "anthropic-refresh" => format!("sk-ant-ort01-{}AA", r.string(URLSAFE, 93)),
         "google" => format!("AIzaSy{}", r.string(URLSAFE, 33)),
         "groq" => format!("gsk_{}WGdyb3FY{}", r.string(ALNUM, 20), r.string(ALNUM, 24)),
-        "mistral" => r.string(ALNUM, 32),
+        // Prefix-less rules drop single-case or digit-free values (they look
+        // like identifiers); ~0.4% of real keys are, so fixtures avoid them.
+        "mistral" => r.mixed(ALNUM, 32),
         "together" => format!("tgp_v1_{}", r.string(URLSAFE, 43)),
         "together-hex" => r.string(LOWER_HEX, 64),
         "xai" => format!("xai-{}", r.string(ALNUM, 80)),
@@ -85,7 +103,7 @@ pub fn key(format: &str, seed: u64) -> String {
         "replicate" => format!("r8_{}", r.string(ALNUM, 37)),
         "perplexity" => format!("pplx-{}", r.string(ALNUM, 48)),
         "deepseek" => format!("sk-{}", r.string(LOWER_HEX, 32)),
-        "cohere" => r.string(ALNUM, 40),
+        "cohere" => r.mixed(ALNUM, 40),
         "fireworks" => format!("fw_{}", r.string(ALNUM, 24)),
         "cerebras" => format!("csk-{}", r.string(LOWER_ALNUM, 48)),
         "elevenlabs" => format!("sk_{}", r.string(LOWER_HEX, 48)),
@@ -99,6 +117,7 @@ pub fn key(format: &str, seed: u64) -> String {
         "slack-bot" => {
             format!("xoxb-{}-{}-{}", r.string(b"123456789", 12), r.string(b"123456789", 13), r.string(ALNUM, 24))
         }
+        "generic-token" => r.string(ALNUM, 40),
         "pem-rsa" => {
             let body: Vec<String> = (0..12).map(|_| r.string(BASE64, 64)).collect();
             format!("-----BEGIN RSA PRIVATE KEY-----\n{}\n-----END RSA PRIVATE KEY-----", body.join("\n"))
@@ -212,6 +231,7 @@ pub fn expected_rule(format: &str) -> &'static str {
         "stripe-live" => "stripe-live-secret-key",
         "slack-bot" => "slack-bot-token",
         "pem-rsa" => "private-key-pem",
+        "generic-token" => "generic-bearer-header",
         other => panic!("no expected rule for format `{other}`"),
     }
 }
