@@ -18,7 +18,7 @@
 #      one must be reported at its path with the right introducing commit.
 #      The script exits 1 when one is missed.
 #   3. Staged mode (skipped while `leakhound staged --help` fails). Median
-#      wall time and peak RSS of `leakhound staged` against
+#      wall time and peak RSS of `leakhound staged` (text output) against
 #      `git diff --cached`, both run inside a work tree of 50,000 committed
 #      small files with 10 files modified/added and staged (one new file holds
 #      a fake key, so leakhound exits 1). Target: time ratio <= 3x.
@@ -50,8 +50,8 @@
 #   RUNS=9 benches/git_history.sh       timed runs per tool (default 5)
 #   LEAKHOUND_BENCH_DIR=/data/lhb ...   cache dir (default /tmp/leakhound-bench)
 #   LEAKHOUND=/path/to/bin ...          benchmark that binary and skip `cargo build`
-#   The repositories are built once (history: ~2 minutes on 2 cores, see
-#   the "generated in" line) under $LEAKHOUND_BENCH_DIR and reused while
+#   The repositories are built once (history: about 70 s on 2 cores, see
+#   the "generated in" line; staged: about 10 s) under $LEAKHOUND_BENCH_DIR and reused while
 #   their marker files (history.ready, staged.ready) are present; delete them
 #   (or the directory) to rebuild. The generator, benches/git_history_gen.py,
 #   is deterministic (seeded RNG, sorted listings): the same Cargo.lock gives
@@ -219,7 +219,7 @@ ensure_staged() {
 # LAST_NS (wall, ns), LAST_CPU_MS (user + sys) and LAST_KB (peak RSS).
 # Exit 0 and 1 are success (1 = findings for leakhound); anything else aborts.
 run_once() {
-    local rc=0 t0 t1
+    local rc=0 t0 t1 user sys
     t0=$(date +%s%N)
     /usr/bin/time -f '%U %S %M' -o "$WORK/time" "$@" >/dev/null 2>"$WORK/stderr" || rc=$?
     t1=$(date +%s%N)
@@ -228,8 +228,8 @@ run_once() {
         die "exit code $rc from: $*"
     fi
     LAST_NS=$((t1 - t0))
-    read -r u s LAST_KB < <(tail -n 1 "$WORK/time")  # GNU time puts "exited with status 1" above
-    LAST_CPU_MS=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.0f", (u + s) * 1000 }')
+    read -r user sys LAST_KB < <(tail -n 1 "$WORK/time")  # GNU time puts "exited with status 1" above
+    LAST_CPU_MS=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.0f", (u + s) * 1000 }')
 }
 
 median() {

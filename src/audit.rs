@@ -122,6 +122,7 @@ pub fn audit(repo: &GitRepo, detector: &Detector, options: &AuditOptions) -> Res
         errors: skipped.iter().filter(|s| s.reason.is_error()).count() as u64,
         skipped: by_reason,
         duration_ms: duration_ms(started.elapsed()),
+        ..Stats::default()
     };
     Ok(ScanOutcome { findings, skipped, stats, notes })
 }

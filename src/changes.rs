@@ -102,6 +102,7 @@ fn outcome(mut findings: Vec<Finding>, skips: DiffSkips, files: u64, bytes: u64,
         skipped: count_by_reason(&skipped),
         errors: 0,
         duration_ms: duration_ms(started.elapsed()),
+        ..Stats::default()
     };
     ScanOutcome { findings, skipped, stats, notes: Vec::new() }
 }

@@ -4,22 +4,27 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::audit::{AuditOptions, audit};
 use crate::changes::{scan_range, scan_staged};
+use crate::config::Config;
 use crate::detect::Detector;
+use crate::finding::Finding;
 use crate::hook;
 use crate::report::{self, Format, ReportOptions};
+use crate::rules::verifier::Status;
 use crate::rules::{RuleSet, Severity};
 use crate::scan::{Collector, ScanOutcome};
 use crate::source::git::GitRepo;
 use crate::source::{self, fs::WalkOptions};
+use crate::verify::{self, VerifyOptions, cache::Cache, http::EndpointOverride};
 
 /// Exit codes are part of the interface: CI steps and hooks branch on them.
 pub mod exit {
@@ -93,9 +98,12 @@ struct ScanArgs {
     #[arg(long, short = 'L')]
     follow: bool,
 
-    /// Skip files larger than this (bytes, or with a K/M/G suffix).
-    #[arg(long, value_name = "SIZE", default_value = "25M", value_parser = parse_size)]
-    max_file_size: u64,
+    /// Skip files larger than this (bytes, or with a K/M/G suffix; default 25M).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_file_size: Option<u64>,
+
+    #[command(flatten)]
+    verify: VerifyArgs,
 
     #[command(flatten)]
     output: OutputArgs,
@@ -127,6 +135,9 @@ struct StagedArgs {
     repo: PathBuf,
 
     #[command(flatten)]
+    verify: VerifyArgs,
+
+    #[command(flatten)]
     output: OutputArgs,
 }
 
@@ -150,15 +161,55 @@ struct GitArgs {
     #[arg(long, value_name = "SHA")]
     since_commit: Option<String>,
 
-    /// Skip blobs larger than this (bytes, or with a K/M/G suffix).
-    #[arg(long, value_name = "SIZE", default_value = "25M", value_parser = parse_size)]
-    max_file_size: u64,
+    /// Skip blobs larger than this (bytes, or with a K/M/G suffix; default 25M).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_file_size: Option<u64>,
+
+    #[command(flatten)]
+    verify: VerifyArgs,
 
     #[command(flatten)]
     output: OutputArgs,
 }
 
-/// How and where results are written; shared by every scanning mode.
+/// Live verification; shared by every scanning mode.
+#[derive(Debug, Args)]
+struct VerifyArgs {
+    /// Ask each provider, once per unique key, whether the key still works
+    /// (one cheap read-only request to the provider's official HTTPS host).
+    /// Without this flag leakhound makes no network request at all.
+    #[arg(long)]
+    verify: bool,
+
+    /// For tests: send PROVIDER's checks to a loopback URL instead
+    /// (`openai=http://127.0.0.1:8080/p`). Repeatable; anything but a
+    /// loopback address is refused.
+    #[arg(long, value_name = "PROVIDER=URL", value_parser = parse_endpoint)]
+    verify_endpoint: Vec<EndpointOverride>,
+
+    /// Seconds before one verification request gives up.
+    #[arg(long, value_name = "SECS", default_value_t = 5.0)]
+    verify_timeout: f64,
+
+    /// Requests in flight per provider.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    verify_concurrency: usize,
+
+    /// Reuse results stored in FILE (keyed by a hash of each key, never the
+    /// key) and store new ones there.
+    #[arg(long, value_name = "FILE")]
+    verify_cache: Option<PathBuf>,
+
+    /// How long cached results stay valid, in hours.
+    #[arg(long, value_name = "HOURS", default_value_t = 24)]
+    verify_cache_ttl: u64,
+}
+
+fn parse_endpoint(text: &str) -> Result<EndpointOverride, String> {
+    EndpointOverride::parse(text).map_err(|e| e.to_string())
+}
+
+/// Options shared by every scanning mode: the report and the exit code.
 #[derive(Debug, Args)]
 struct OutputArgs {
     /// Output format.
@@ -179,9 +230,14 @@ struct OutputArgs {
     color: ColorChoice,
 
     /// Which findings make the exit code 1: `any` (every finding except
-    /// warnings), `critical` (only critical ones), `warning` (warnings too).
-    #[arg(long, value_enum, default_value_t = FailOn::Any)]
-    fail_on: FailOn,
+    /// warnings), `critical` (only critical ones), `live` (only keys
+    /// `--verify` found live), `warning` (warnings too).
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
+
+    /// Settings file (default: `.leakhound.toml` at the scanned root, if any).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 
     /// Worker threads (default: number of CPUs).
     #[arg(long, short = 'j', value_name = "N")]
@@ -192,14 +248,16 @@ struct OutputArgs {
 enum FailOn {
     Any,
     Critical,
+    Live,
     Warning,
 }
 
 impl FailOn {
-    fn fails(self, severity: Severity) -> bool {
+    fn fails(self, finding: &Finding) -> bool {
         match self {
-            FailOn::Any => severity > Severity::Warning,
-            FailOn::Critical => severity == Severity::Critical,
+            FailOn::Any => finding.severity > Severity::Warning,
+            FailOn::Critical => finding.severity == Severity::Critical,
+            FailOn::Live => finding.verification.as_ref().is_some_and(|v| v.status == Status::Live),
             FailOn::Warning => true,
         }
     }
@@ -264,49 +322,106 @@ fn dispatch(cli: Cli) -> Result<u8> {
     }
 }
 
-fn load_rules() -> Result<Arc<RuleSet>> {
-    Ok(Arc::new(RuleSet::builtin().context("built-in rules failed to load (a bug: please report it)")?))
+fn load_rules() -> Result<RuleSet> {
+    RuleSet::builtin().context("built-in rules failed to load (a bug: please report it)")
 }
+
+/// What every scanning mode sets up the same way: the configuration, the
+/// rules and detector, and the settings both flags and config decide
+/// (flags win).
+struct Session {
+    detector: Detector,
+    config: Config,
+    fail_on: FailOn,
+    max_file_size: u64,
+    respect_ignore_files: bool,
+}
+
+impl Session {
+    fn start(root: &Path, output: &OutputArgs, max_file_size: Option<u64>) -> Result<Session> {
+        let mut config = Config::load(output.config.as_deref(), root)?;
+        let mut rules = load_rules()?;
+        config.apply_to_rules(&mut rules)?;
+        for warning in &config.warnings {
+            eprintln!("leakhound: warning: {warning}");
+        }
+        let config_fail_on = match config.fail_on.as_deref() {
+            Some(text) => Some(FailOn::from_str(text, true).map_err(anyhow::Error::msg)?),
+            None => None,
+        };
+        let config_size = match config.max_file_size.as_deref() {
+            Some(text) => Some(parse_size(text).map_err(|e| anyhow::anyhow!("config max_file_size: {e}"))?),
+            None => None,
+        };
+        Ok(Session {
+            detector: Detector::new(Arc::new(rules))?,
+            fail_on: output.fail_on.or(config_fail_on).unwrap_or(FailOn::Any),
+            max_file_size: max_file_size.or(config_size).unwrap_or(DEFAULT_MAX_FILE_SIZE),
+            respect_ignore_files: config.respect_gitignore.unwrap_or(true),
+            config,
+        })
+    }
+
+    /// Applies the config's allowlist, verifies, writes the report, and
+    /// returns the exit code.
+    fn finish(self, mut outcome: ScanOutcome, verify: &VerifyArgs, output: &OutputArgs) -> Result<u8> {
+        let before = outcome.findings.len();
+        outcome.findings.retain(|f| !self.config.allows(&f.path));
+        outcome.stats.suppressed += (before - outcome.findings.len()) as u64;
+        outcome.stats.findings = outcome.findings.len() as u64;
+        outcome.notes.extend(self.config.warnings.iter().cloned());
+        verify_findings(&mut outcome, self.detector.rules(), verify)?;
+        emit(&outcome, self.detector.rules(), output)?;
+        Ok(exit_code(&outcome, self.fail_on))
+    }
+}
+
+const DEFAULT_MAX_FILE_SIZE: u64 = 25 << 20;
 
 fn scan(args: ScanArgs) -> Result<u8> {
     let threads = thread_count(args.output.threads);
-    let detector = Detector::new(load_rules()?)?;
-    let collector = Collector::new(&detector);
     let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths };
+    let root = paths.iter().find(|p| p.as_os_str() != "-").cloned().unwrap_or_else(|| PathBuf::from("."));
+    let session = Session::start(&root, &args.output, args.max_file_size)?;
+    let collector = Collector::new(&session.detector);
     let (stdin, files): (Vec<PathBuf>, Vec<PathBuf>) = paths.into_iter().partition(|p| p.as_os_str() == "-");
     if !stdin.is_empty() {
-        source::stdin::read(args.max_file_size, &collector);
+        source::stdin::read(session.max_file_size, &collector);
     }
     let options = WalkOptions {
-        respect_ignore_files: !args.no_ignore,
+        respect_ignore_files: !args.no_ignore && session.respect_ignore_files,
         follow_symlinks: args.follow,
-        max_file_size: args.max_file_size,
+        max_file_size: session.max_file_size,
         threads,
     };
     source::fs::walk(&files, &options, &collector);
     let outcome = collector.finish();
-    emit(&outcome, detector.rules(), &args.output)?;
-    Ok(exit_code(&outcome, args.output.fail_on))
+    session.finish(outcome, &args.verify, &args.output)
+}
+
+/// Where a repository's `.leakhound.toml` lives: its work tree, or the
+/// repository directory itself when bare.
+fn repo_root(repo: &GitRepo) -> PathBuf {
+    repo.repo.workdir().map_or_else(|| repo.open_path.clone(), Path::to_path_buf)
 }
 
 fn git(args: GitArgs) -> Result<u8> {
     let repo = GitRepo::open(&args.repo)?;
-    let detector = Detector::new(load_rules()?)?;
+    let session = Session::start(&repo_root(&repo), &args.output, args.max_file_size)?;
     let range = args.range.or(args.since_commit);
-    if let Some(range) = range {
-        let outcome = scan_range(&repo, &detector, &range, args.max_file_size)?;
-        emit(&outcome, detector.rules(), &args.output)?;
-        return Ok(exit_code(&outcome, args.output.fail_on));
-    }
-    let options = AuditOptions {
-        all_objects: args.all_objects,
-        max_blob_size: args.max_file_size,
-        threads: thread_count(args.output.threads),
-        progress: io::stderr().is_terminal(),
+    let outcome = match range {
+        Some(range) => scan_range(&repo, &session.detector, &range, session.max_file_size)?,
+        None => {
+            let options = AuditOptions {
+                all_objects: args.all_objects,
+                max_blob_size: session.max_file_size,
+                threads: thread_count(args.output.threads),
+                progress: io::stderr().is_terminal(),
+            };
+            audit(&repo, &session.detector, &options)?
+        }
     };
-    let outcome = audit(&repo, &detector, &options)?;
-    emit(&outcome, detector.rules(), &args.output)?;
-    Ok(exit_code(&outcome, args.output.fail_on))
+    session.finish(outcome, &args.verify, &args.output)
 }
 
 fn staged(args: StagedArgs) -> Result<u8> {
@@ -314,16 +429,14 @@ fn staged(args: StagedArgs) -> Result<u8> {
     let Some(work_tree) = repo.repo.workdir() else {
         anyhow::bail!("{} is a bare repository: it has nothing staged", repo.open_path.display());
     };
-    let detector = Detector::new(load_rules()?)?;
-    let outcome = scan_staged(work_tree, &detector)?;
-    emit(&outcome, detector.rules(), &args.output)?;
-    let code = exit_code(&outcome, args.output.fail_on);
+    let session = Session::start(work_tree, &args.output, None)?;
+    let outcome = scan_staged(work_tree, &session.detector)?;
+    let code = session.finish(outcome, &args.verify, &args.output)?;
     if code == exit::FINDINGS {
         eprintln!(
-            "\nleakhound: this commit would add {} secret(s). Remove each from the file and `git add` it again \
+            "\nleakhound: this commit would add the secrets above. Remove each from the file and `git add` it again \
              (or `git restore --staged <file>` to unstage it). If a key was ever pushed or shared, rotate it: \
-             the rotate link is above. To commit anyway: git commit --no-verify",
-            outcome.findings.len()
+             the rotate link is above. To commit anyway: git commit --no-verify"
         );
     }
     Ok(code)
@@ -338,11 +451,30 @@ fn thread_count(requested: Option<usize>) -> usize {
 fn exit_code(outcome: &ScanOutcome, fail_on: FailOn) -> u8 {
     if outcome.has_errors() {
         exit::ERROR
-    } else if outcome.findings.iter().any(|f| fail_on.fails(f.severity)) {
+    } else if outcome.findings.iter().any(|f| fail_on.fails(f)) {
         exit::FINDINGS
     } else {
         exit::CLEAN
     }
+}
+
+/// Runs `--verify` on the outcome's findings, if asked.
+fn verify_findings(outcome: &mut ScanOutcome, rules: &RuleSet, args: &VerifyArgs) -> Result<()> {
+    if !args.verify {
+        return Ok(());
+    }
+    let mut options = VerifyOptions {
+        timeout: Duration::from_secs_f64(args.verify_timeout.max(0.001)),
+        per_provider: args.verify_concurrency.max(1),
+        overrides: args.verify_endpoint.clone(),
+        cache: match &args.verify_cache {
+            Some(path) => Some(Cache::open(path, Duration::from_secs(args.verify_cache_ttl * 3600))?),
+            None => None,
+        },
+        ..VerifyOptions::default()
+    };
+    outcome.stats.verification = Some(verify::verify(&mut outcome.findings, rules, &mut options)?);
+    Ok(())
 }
 
 fn emit(outcome: &ScanOutcome, rules: &RuleSet, args: &OutputArgs) -> Result<()> {

@@ -6,6 +6,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::engine::{Engine, LineIndex, Match};
+use crate::rules::verifier::Status;
 use crate::rules::{Confidence, Severity};
 
 /// Bytes of the matched line kept on each side of the secret in `snippet`;
@@ -43,9 +44,31 @@ pub struct Finding {
     pub severity: Severity,
     pub confidence: Confidence,
     pub rotate_url: String,
+    /// Whether the provider still accepts the secret (`--verify` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<Verification>,
     /// Where in git history the secret was introduced (git modes only).
     #[serde(flatten)]
     pub git: Option<GitInfo>,
+}
+
+/// The outcome of one verification request. JSON names are public.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Verification {
+    /// `live`, `invalid` or `unknown`.
+    pub status: Status,
+    /// For live keys: `restricted` (an IP/referrer/region/scope rule blocked
+    /// an otherwise valid key) or `no-quota`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub qualifier: Option<String>,
+    /// What the response revealed (organization, key label, limits), or why
+    /// the status is `unknown`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub detail: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub http_status: Option<u16>,
+    /// When the provider was asked, RFC 3339 (UTC).
+    pub checked_at: String,
 }
 
 /// Git attribution: the commit that introduced a secret at its path, and how
@@ -96,6 +119,7 @@ impl Finding {
             severity: rule.spec.severity,
             confidence: m.confidence,
             rotate_url: rule.spec.rotate_url.clone(),
+            verification: None,
             git: None,
         }
     }

@@ -11,12 +11,15 @@
 //! - [`enrich`]: what is added to findings (client-side exposure, git attribution);
 //! - [`audit`]: the full-history git audit, end to end;
 //! - [`changes`]: what a commit range or the staged changes add;
+//! - [`verify`]: asking providers whether found keys still work (`--verify`);
 //! - [`report`]: redaction and the renderers (text, json, jsonl);
+//! - [`config`]: `.leakhound.toml` (untrusted: it can never redirect a key);
 //! - [`cli`]: argument parsing and exit codes.
 
 pub mod audit;
 pub mod changes;
 pub mod cli;
+pub mod config;
 pub mod detect;
 pub mod engine;
 pub mod enrich;
@@ -26,3 +29,4 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod verify;

@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::detect::Detector;
 use crate::finding::Finding;
 use crate::source::{BlobSink, Skip, SkipReason};
+use crate::verify::VerifyStats;
 
 /// What a run found, plus what it could not look at.
 #[derive(Debug, Default)]
@@ -34,7 +35,12 @@ pub struct Stats {
     pub skipped: BTreeMap<&'static str, u64>,
     /// Inputs that should have been scanned and could not be (exit code 2).
     pub errors: u64,
+    /// Findings silenced by the config's `allow_paths`.
+    pub suppressed: u64,
     pub duration_ms: u64,
+    /// What `--verify` did, when it ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification: Option<VerifyStats>,
 }
 
 /// Collects findings from blobs as sources deliver them.
@@ -76,6 +82,7 @@ impl<'e> Collector<'e> {
             skipped: count_by_reason(&skipped),
             errors: skipped.iter().filter(|s| s.reason.is_error()).count() as u64,
             duration_ms: duration_ms(elapsed),
+            ..Stats::default()
         };
         ScanOutcome { findings, skipped, stats, notes: Vec::new() }
     }

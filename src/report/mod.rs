@@ -4,6 +4,7 @@
 
 mod json;
 pub mod redact;
+pub mod rotation;
 pub mod sanitize;
 mod text;
 
@@ -51,7 +52,7 @@ pub fn write(out: &mut dyn Write, outcome: &ScanOutcome, rules: &RuleSet, option
         }
     }
     match options.format {
-        Format::Text => text::write(out, &findings, outcome, options.color),
+        Format::Text => text::write(out, &findings, outcome, rules, options.color),
         Format::Json => json::write_document(out, &findings, outcome),
         Format::Jsonl => json::write_lines(out, &findings),
     }

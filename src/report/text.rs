@@ -5,10 +5,12 @@
 use std::io::{self, Write};
 
 use crate::finding::Finding;
-use crate::rules::Severity;
+use crate::rules::verifier::Status;
+use crate::rules::{RuleSet, Severity};
 use crate::scan::ScanOutcome;
 use crate::source::SkipReason;
 
+use super::rotation;
 use super::sanitize::for_terminal;
 
 struct Style {
@@ -31,8 +33,17 @@ impl Style {
     }
 }
 
-pub fn write(out: &mut dyn Write, findings: &[Finding], outcome: &ScanOutcome, color: bool) -> io::Result<()> {
+pub fn write(
+    out: &mut dyn Write,
+    findings: &[Finding],
+    outcome: &ScanOutcome,
+    rules: &RuleSet,
+    color: bool,
+) -> io::Result<()> {
     let style = Style { color };
+    if outcome.stats.verification.is_some() {
+        write_rotation(out, findings, rules, &style)?;
+    }
     // Keys served to browsers first: anyone can read them in DevTools.
     let (client, other): (Vec<Finding>, Vec<Finding>) = findings.iter().cloned().partition(|f| f.client_side);
     if !client.is_empty() {
@@ -59,6 +70,49 @@ pub fn write(out: &mut dyn Write, findings: &[Finding], outcome: &ScanOutcome, c
         writeln!(out, "note: {}", for_terminal(note))?;
     }
     writeln!(out, "{}", summary(outcome, findings))
+}
+
+/// "Rotate now": one line per unique secret, live ones first.
+fn write_rotation(out: &mut dyn Write, findings: &[Finding], rules: &RuleSet, style: &Style) -> io::Result<()> {
+    let items = rotation::plan(findings);
+    if items.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "{}", style.paint("1", "Rotate now (live keys first):"))?;
+    for (n, item) in items.iter().enumerate() {
+        let f = item.first();
+        let status = match &f.verification {
+            Some(v) => {
+                let text = match &v.qualifier {
+                    Some(q) => format!("{} ({q})", v.status.as_str().to_uppercase()),
+                    None => v.status.as_str().to_uppercase(),
+                };
+                let code = match v.status {
+                    Status::Live => "1;31",
+                    Status::Unknown => "33",
+                    Status::Invalid => "2",
+                };
+                style.paint(code, &text)
+            }
+            None => "UNVERIFIED".into(),
+        };
+        let client =
+            if item.client_side() { format!(" {}", style.paint("1;31", "[CLIENT-SIDE]")) } else { String::new() };
+        writeln!(out, "  {}. {status}{client}  {}  {}", n + 1, f.provider, for_terminal(&f.secret))?;
+        for place in item.places.iter().take(5) {
+            let commit = place.git.as_ref().map(|g| format!(" (commit {})", &g.commit[..g.commit.len().min(10)]));
+            writeln!(out, "     at {}:{}{}", for_terminal(&place.path), place.line, commit.unwrap_or_default())?;
+        }
+        if item.places.len() > 5 {
+            writeln!(out, "     and {} more places", item.places.len() - 5)?;
+        }
+        if let Some(detail) = f.verification.as_ref().and_then(|v| v.detail.as_ref()) {
+            writeln!(out, "     {}", for_terminal(detail))?;
+        }
+        let steps = rules.get(&f.rule_id).and_then(|r| r.spec.rotate_steps.clone()).unwrap_or_default();
+        writeln!(out, "     rotate: {} {}", f.rotate_url, steps)?;
+    }
+    writeln!(out)
 }
 
 fn write_groups(out: &mut dyn Write, findings: &[Finding], style: &Style) -> io::Result<()> {
@@ -100,6 +154,11 @@ fn write_groups(out: &mut dyn Write, findings: &[Finding], style: &Style) -> io:
             if let Some(exposure) = &f.exposure {
                 let label = if f.client_side { style.paint("1;31", "CLIENT-SIDE") } else { "server-side".into() };
                 writeln!(out, "      {label}: {}", for_terminal(exposure))?;
+            }
+            if let Some(v) = &f.verification {
+                let qualifier = v.qualifier.as_deref().map(|q| format!(" ({q})")).unwrap_or_default();
+                let detail = v.detail.as_deref().map(|d| format!(": {}", for_terminal(d))).unwrap_or_default();
+                writeln!(out, "      verification: {}{qualifier}{detail}", v.status.as_str())?;
             }
             writeln!(out, "      rotate: {}", f.rotate_url)?;
         }

@@ -7,6 +7,7 @@
 //! it will never run. `RuleSet::compile_all` exists for validation.
 
 mod spec;
+pub mod verifier;
 
 use std::sync::OnceLock;
 
@@ -67,6 +68,9 @@ impl Rule {
             .build()
             .parse(&spec.pattern)
             .map_err(|e| invalid(format!("invalid pattern: {e}")))?;
+        if let Some(verify) = &spec.verify {
+            verify.validate().map_err(&invalid)?;
+        }
         let compile_list = |list: &[String], field: &str| -> Result<Vec<Regex>, RuleError> {
             list.iter().map(|p| build_regex(p).map_err(|e| invalid(format!("invalid `{field}` regex: {e}")))).collect()
         };
@@ -118,6 +122,12 @@ impl Rule {
     }
 }
 
+fn parse(origin: &str, text: &str) -> Result<Vec<RuleSpec>, RuleError> {
+    let file: spec::RuleFile =
+        toml::from_str(text).map_err(|e| RuleError::Toml { origin: origin.to_string(), message: e.to_string() })?;
+    Ok(file.rule)
+}
+
 fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
     RegexBuilder::new(pattern).unicode(false).size_limit(REGEX_SIZE_LIMIT).build()
 }
@@ -140,12 +150,39 @@ impl RuleSet {
 
     /// Parses one rules file (`[[rule]]` tables) and adds its rules.
     pub fn add_toml(&mut self, origin: &str, text: &str) -> Result<(), RuleError> {
-        let file: spec::RuleFile =
-            toml::from_str(text).map_err(|e| RuleError::Toml { origin: origin.to_string(), message: e.to_string() })?;
-        for spec in file.rule {
+        for spec in parse(origin, text)? {
             self.add(Rule::new(spec, origin)?)?;
         }
         Ok(())
+    }
+
+    /// Adds rules from a user's or a repository's file. They can never send
+    /// a secret anywhere: a `verify` table is dropped, and the returned
+    /// warnings say so. Their patterns are compiled now, so a broken or
+    /// oversized regex is an error here rather than a silent non-match.
+    pub fn add_untrusted(&mut self, origin: &str, specs: Vec<RuleSpec>) -> Result<Vec<String>, RuleError> {
+        let mut warnings = Vec::new();
+        for mut spec in specs {
+            if spec.verify.take().is_some() {
+                warnings.push(format!(
+                    "{origin}: rule `{}` has a `verify` table: ignored (only built-in rules may verify)",
+                    spec.id
+                ));
+            }
+            let rule = Rule::new(spec, origin)?;
+            build_regex(&rule.spec.pattern).map_err(|e| RuleError::Invalid {
+                origin: origin.to_string(),
+                id: rule.spec.id.clone(),
+                message: format!("pattern does not compile: {e}"),
+            })?;
+            self.add(rule)?;
+        }
+        Ok(warnings)
+    }
+
+    /// [`RuleSet::add_untrusted`] for a file of `[[rule]]` tables.
+    pub fn add_untrusted_toml(&mut self, origin: &str, text: &str) -> Result<Vec<String>, RuleError> {
+        self.add_untrusted(origin, parse(origin, text)?)
     }
 
     fn add(&mut self, rule: Rule) -> Result<(), RuleError> {

@@ -49,6 +49,9 @@ pub struct RuleSpec {
     pub rotate_url: String,
     #[serde(default)]
     pub rotate_steps: Option<String>,
+    /// How to check a found secret with its provider (built-in rules only).
+    #[serde(default)]
+    pub verify: Option<super::verifier::VerifySpec>,
     #[serde(default)]
     pub examples: Vec<String>,
     #[serde(default)]

@@ -1,0 +1,158 @@
+//! `.leakhound.toml`: per-repository settings (found at the scan root, or
+//! given with `--config FILE`).
+//!
+//! The file usually comes from the repository being scanned, so it is
+//! untrusted: it may add rules and silence findings, but it can never make
+//! leakhound send a key anywhere. A rule's `verify` table is dropped, a rule
+//! that reuses a built-in rule's id is ignored, and verification settings
+//! (`verify_endpoint` and friends) are ignored, each with a warning.
+//! Anything else unknown is an error naming the file and line.
+//!
+//! ```toml
+//! allow_paths = ["tests/fixtures/**", "docs/examples/*.md"]
+//! disable_rules = ["generic-bearer-header"]
+//! fail_on = "critical"            # any | critical | live | warning
+//! max_file_size = "10M"
+//! respect_gitignore = true
+//!
+//! [[rule]]                        # same schema as rules/*.toml
+//! id = "acme-internal-token"
+//! ...
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+
+use crate::rules::{RuleSet, RuleSpec};
+
+pub const FILE_NAME: &str = ".leakhound.toml";
+
+/// Keys a repository might use to redirect verification: ignored, warned.
+const REFUSED_KEYS: &[&str] =
+    &["verify", "verify_endpoint", "verify-endpoint", "verify_endpoints", "endpoints", "verifiers", "verifier"];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    #[serde(default)]
+    allow_paths: Vec<String>,
+    #[serde(default)]
+    disable_rules: Vec<String>,
+    #[serde(default)]
+    fail_on: Option<String>,
+    #[serde(default)]
+    max_file_size: Option<String>,
+    #[serde(default)]
+    respect_gitignore: Option<bool>,
+    #[serde(default)]
+    rule: Vec<RuleSpec>,
+}
+
+/// A loaded configuration.
+#[derive(Debug, Default)]
+pub struct Config {
+    pub path: Option<PathBuf>,
+    allow: Option<GlobSet>,
+    pub allow_paths: Vec<String>,
+    pub disable_rules: Vec<String>,
+    pub fail_on: Option<String>,
+    pub max_file_size: Option<String>,
+    pub respect_gitignore: Option<bool>,
+    rules: Vec<RuleSpec>,
+    /// Things ignored on purpose, to print.
+    pub warnings: Vec<String>,
+}
+
+impl Config {
+    /// `explicit` if given (must exist), else `.leakhound.toml` in `root`
+    /// if present, else the defaults.
+    pub fn load(explicit: Option<&Path>, root: &Path) -> Result<Config> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => {
+                let dir = if root.is_dir() { root } else { root.parent().unwrap_or(Path::new(".")) };
+                let candidate = dir.join(FILE_NAME);
+                if !candidate.is_file() {
+                    return Ok(Config::default());
+                }
+                candidate
+            }
+        };
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read config {}", path.display()))?;
+        Config::parse(&text, &path)
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Config> {
+        let origin = path.display().to_string();
+        let mut warnings = Vec::new();
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+        for key in REFUSED_KEYS {
+            if table.remove(*key).is_some() {
+                warnings
+                    .push(format!("{origin}: `{key}` ignored: verification targets cannot be set from a config file"));
+            }
+        }
+        // Re-parse the original text for line numbers in errors, unless a
+        // refused key had to be removed first.
+        let raw: Raw = if warnings.is_empty() {
+            toml::from_str(text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?
+        } else {
+            Raw::deserialize(toml::Value::Table(table)).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?
+        };
+        if let Some(f) = &raw.fail_on
+            && !matches!(f.as_str(), "any" | "critical" | "live" | "warning")
+        {
+            bail!("{origin}: fail_on must be one of any, critical, live, warning (got `{f}`)");
+        }
+        let mut builder = GlobSetBuilder::new();
+        for glob in &raw.allow_paths {
+            builder.add(Glob::new(glob).with_context(|| format!("{origin}: invalid allow_paths glob `{glob}`"))?);
+        }
+        Ok(Config {
+            path: Some(path.to_path_buf()),
+            allow: Some(builder.build()?),
+            allow_paths: raw.allow_paths,
+            disable_rules: raw.disable_rules,
+            fail_on: raw.fail_on,
+            max_file_size: raw.max_file_size,
+            respect_gitignore: raw.respect_gitignore,
+            rules: raw.rule,
+            warnings,
+        })
+    }
+
+    /// Applies `disable_rules` and adds the custom rules to `rules`. Custom
+    /// rules never verify and never replace a built-in rule.
+    pub fn apply_to_rules(&mut self, rules: &mut RuleSet) -> Result<()> {
+        let origin = self.path.as_ref().map_or_else(|| FILE_NAME.to_string(), |p| p.display().to_string());
+        for id in &self.disable_rules {
+            if rules.get(id).is_none() && !self.rules.iter().any(|r| &r.id == id) {
+                self.warnings.push(format!("{origin}: disable_rules names unknown rule `{id}`"));
+            }
+        }
+        let mut custom = Vec::new();
+        for spec in std::mem::take(&mut self.rules) {
+            if rules.get(&spec.id).is_some() {
+                self.warnings.push(format!(
+                    "{origin}: rule `{}` ignored: it would redefine a built-in rule (disable it and use a new id)",
+                    spec.id
+                ));
+            } else {
+                custom.push(spec);
+            }
+        }
+        let warnings = rules.add_untrusted(&origin, custom)?;
+        self.warnings.extend(warnings);
+        let disabled = &self.disable_rules;
+        rules.retain(|r| !disabled.contains(&r.spec.id));
+        Ok(())
+    }
+
+    /// Whether findings at `path` are silenced by `allow_paths`.
+    pub fn allows(&self, path: &str) -> bool {
+        self.allow.as_ref().is_some_and(|set| set.is_match(path))
+    }
+}

@@ -1,0 +1,69 @@
+//! `--verify-cache FILE`: verification results keyed by rule id and the
+//! SHA-256 of the secret (never the secret), so re-running an audit does not
+//! ask providers again. Entries older than the TTL are ignored; `unknown`
+//! results are not cached (the next run should try again).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::finding::Verification;
+use crate::rules::verifier::Status;
+
+#[derive(Default, Serialize, Deserialize)]
+struct CacheFile {
+    version: u32,
+    /// `rule_id:secret_sha256` → result and when it was stored.
+    entries: BTreeMap<String, Entry>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct Entry {
+    stored_unix: i64,
+    result: Verification,
+}
+
+pub struct Cache {
+    path: PathBuf,
+    file: CacheFile,
+    ttl: Duration,
+}
+
+pub fn key(rule_id: &str, secret_sha256: &str) -> String {
+    format!("{rule_id}:{secret_sha256}")
+}
+
+impl Cache {
+    /// Loads `path` if it exists; a missing file is an empty cache, a
+    /// corrupt one an error (it may be a path typo pointing at a real file).
+    pub fn open(path: &Path, ttl: Duration) -> Result<Cache> {
+        let file = match fs::read_to_string(path) {
+            Ok(text) => serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a leakhound verification cache", path.display()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => CacheFile { version: 1, ..CacheFile::default() },
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        Ok(Cache { path: path.to_path_buf(), file, ttl })
+    }
+
+    pub fn get(&self, key: &str, now_unix: i64) -> Option<Verification> {
+        let entry = self.file.entries.get(key)?;
+        let age = now_unix.saturating_sub(entry.stored_unix);
+        (age >= 0 && (age as u64) < self.ttl.as_secs()).then(|| entry.result.clone())
+    }
+
+    pub fn put(&mut self, key: String, result: &Verification, now_unix: i64) {
+        if result.status != Status::Unknown {
+            self.file.entries.insert(key, Entry { stored_unix: now_unix, result: result.clone() });
+        }
+    }
+
+    pub fn save(&self) -> Result<()> {
+        let text = serde_json::to_string_pretty(&self.file)?;
+        fs::write(&self.path, text).with_context(|| format!("cannot write {}", self.path.display()))
+    }
+}

@@ -1,0 +1,270 @@
+//! `--verify`: ask each provider, once per unique secret, whether a found
+//! key still works. Requests are declared by the built-in rules
+//! (`[rule.verify]`, see `rules::verifier`); this module deduplicates,
+//! schedules (bounded per provider and overall), retries politely, caches,
+//! and writes the result into every finding that holds the secret.
+//!
+//! A transient failure (timeout, rate limit, 5xx, an answer no verdict
+//! covers) is `unknown` with the reason, never `invalid`: users skip
+//! rotating keys reported invalid.
+
+pub mod cache;
+pub mod http;
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::finding::{Finding, Verification};
+use crate::rules::verifier::{Status, VerifySpec};
+use crate::rules::{Rule, RuleSet};
+
+use self::cache::Cache;
+use self::http::{Client, EndpointOverride, Failure};
+
+pub struct VerifyOptions {
+    pub timeout: Duration,
+    /// Requests in flight per provider.
+    pub per_provider: usize,
+    /// Requests in flight overall.
+    pub overall: usize,
+    pub overrides: Vec<EndpointOverride>,
+    pub cache: Option<Cache>,
+    /// Retries after a 429 or 5xx (each waits for `Retry-After`, capped).
+    pub retries: u32,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            timeout: Duration::from_secs(5),
+            per_provider: 4,
+            overall: 32,
+            overrides: Vec::new(),
+            cache: None,
+            retries: 2,
+        }
+    }
+}
+
+/// Longest wait honoured from a `Retry-After` header.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(5);
+
+/// What one run of verification did.
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub struct VerifyStats {
+    pub unique_secrets: u64,
+    pub requests: u64,
+    pub from_cache: u64,
+    pub live: u64,
+    pub invalid: u64,
+    pub unknown: u64,
+}
+
+/// One unique secret to check.
+struct Job<'r> {
+    rule: &'r Rule,
+    secret: String,
+    cache_key: String,
+}
+
+/// Verifies every unique (rule, secret) in `findings` and fills in their
+/// `verification`.
+pub fn verify(findings: &mut [Finding], rules: &RuleSet, options: &mut VerifyOptions) -> Result<VerifyStats> {
+    let mut jobs: BTreeMap<String, Job> = BTreeMap::new();
+    for f in findings.iter() {
+        let Some(rule) = rules.get(&f.rule_id) else { continue };
+        if rule.spec.not_secret {
+            continue;
+        }
+        let key = cache::key(&f.rule_id, &f.secret_sha256);
+        jobs.entry(key.clone()).or_insert_with(|| Job { rule, secret: f.secret.clone(), cache_key: key });
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let mut results: HashMap<String, Verification> = HashMap::new();
+    let mut stats = VerifyStats { unique_secrets: jobs.len() as u64, ..VerifyStats::default() };
+    let mut pending: Vec<Job> = Vec::new();
+    for (key, job) in jobs {
+        match options.cache.as_ref().and_then(|c| c.get(&key, now.unix_timestamp())) {
+            Some(cached) => {
+                stats.from_cache += 1;
+                results.insert(key, cached);
+            }
+            None => pending.push(job),
+        }
+    }
+    let requests = AtomicU64::new(0);
+    let fresh = run_jobs(pending, options, &requests);
+    stats.requests = requests.into_inner();
+    for (key, result) in fresh {
+        if let Some(cache) = options.cache.as_mut() {
+            cache.put(key.clone(), &result, now.unix_timestamp());
+        }
+        results.insert(key, result);
+    }
+    if let Some(cache) = &options.cache {
+        cache.save()?;
+    }
+    for f in findings.iter_mut() {
+        if let Some(result) = results.get(&cache::key(&f.rule_id, &f.secret_sha256)) {
+            f.verification = Some(result.clone());
+        }
+    }
+    for result in results.values() {
+        match result.status {
+            Status::Live => stats.live += 1,
+            Status::Invalid => stats.invalid += 1,
+            Status::Unknown => stats.unknown += 1,
+        }
+    }
+    Ok(stats)
+}
+
+/// Runs the jobs with at most `per_provider` requests in flight for one
+/// provider and `overall` in all.
+fn run_jobs(jobs: Vec<Job>, options: &VerifyOptions, requests: &AtomicU64) -> Vec<(String, Verification)> {
+    let client = Client::new(options.timeout, !options.overrides.is_empty());
+    let mut queues: BTreeMap<&str, VecDeque<Job>> = BTreeMap::new();
+    for job in jobs {
+        queues.entry(job.rule.spec.provider.as_str()).or_default().push_back(job);
+    }
+    let slots = Semaphore::new(options.overall.max(1));
+    let results = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for (_, queue) in queues {
+            let workers = options.per_provider.max(1).min(queue.len());
+            let queue = std::sync::Arc::new(Mutex::new(queue));
+            for _ in 0..workers {
+                let queue = std::sync::Arc::clone(&queue);
+                let (client, slots, results) = (&client, &slots, &results);
+                scope.spawn(move || {
+                    loop {
+                        let Some(job) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front() else { break };
+                        let result = {
+                            let _slot = slots.acquire();
+                            check(client, &job, options, requests)
+                        };
+                        results.lock().unwrap_or_else(|e| e.into_inner()).push((job.cache_key, result));
+                    }
+                });
+            }
+        }
+    });
+    results.into_inner().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Verifies one secret: builds the request from the rule, sends it (with
+/// retries on 429/5xx), reads the verdict.
+fn check(client: &Client, job: &Job, options: &VerifyOptions, requests: &AtomicU64) -> Verification {
+    let checked_at = now_rfc3339();
+    let unknown = |detail: String, http_status: Option<u16>| Verification {
+        status: Status::Unknown,
+        qualifier: None,
+        detail: Some(detail),
+        http_status,
+        checked_at: checked_at.clone(),
+    };
+    let Some(spec) = &job.rule.spec.verify else {
+        return unknown("no safe verification".into(), None);
+    };
+    if let Some(reason) = &spec.unavailable {
+        return unknown(reason.clone(), None);
+    }
+    let Some(url) = request_url(spec, &job.rule.spec.provider, &options.overrides, &job.secret) else {
+        return unknown("the rule's verification URL is invalid".into(), None);
+    };
+    let headers: BTreeMap<String, String> =
+        spec.headers.iter().map(|(k, v)| (k.clone(), v.replace("{secret}", &job.secret))).collect();
+    let body = spec.body.as_ref().map(|b| b.replace("{secret}", &job.secret));
+    let mut attempt = 0;
+    loop {
+        requests.fetch_add(1, Ordering::Relaxed);
+        let answer = match client.send(&spec.method, &url, &headers, body.as_deref()) {
+            Ok(a) => a,
+            Err(Failure::Timeout) => return unknown(format!("timed out after {:?}", options.timeout), None),
+            Err(failure) => return unknown(failure.to_string(), None),
+        };
+        if let Some(verdict) = spec.verdict(answer.status, &answer.body) {
+            let detail = match verdict.result {
+                Status::Live => spec.details(&answer.body),
+                Status::Invalid => Some(format!("the provider rejected the key (HTTP {})", answer.status)),
+                Status::Unknown => Some(format!("HTTP {}: not a verdict on the key", answer.status)),
+            };
+            return Verification {
+                status: verdict.result,
+                qualifier: verdict.qualifier.clone(),
+                detail,
+                http_status: Some(answer.status),
+                checked_at,
+            };
+        }
+        let transient = answer.status == 429 || answer.status >= 500;
+        if transient && attempt < options.retries {
+            attempt += 1;
+            let backoff = Duration::from_millis(250 << attempt);
+            std::thread::sleep(answer.retry_after.unwrap_or(backoff).min(MAX_RETRY_WAIT));
+            continue;
+        }
+        let why = match answer.status {
+            429 => "rate limited".to_string(),
+            300..=399 => "redirect not followed".to_string(),
+            s if s >= 500 => "provider error".to_string(),
+            _ => "unexpected answer".to_string(),
+        };
+        return unknown(format!("{why} (HTTP {})", answer.status), Some(answer.status));
+    }
+}
+
+/// The official URL (with `{secret}` filled in, for the few providers that
+/// take it in the query), or its loopback override.
+fn request_url(spec: &VerifySpec, provider: &str, overrides: &[EndpointOverride], secret: &str) -> Option<String> {
+    let official = url::Url::parse(&spec.url.replace("{secret}", &url_encode(secret))).ok()?;
+    if official.scheme() != "https" {
+        return None;
+    }
+    Some(match overrides.iter().find(|o| o.provider == provider) {
+        Some(o) => o.apply(&official),
+        None => official.to_string(),
+    })
+}
+
+fn url_encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+/// A counting semaphore (std has none).
+struct Semaphore {
+    free: Mutex<usize>,
+    freed: Condvar,
+}
+
+struct Permit<'a>(&'a Semaphore);
+
+impl Semaphore {
+    fn new(n: usize) -> Semaphore {
+        Semaphore { free: Mutex::new(n), freed: Condvar::new() }
+    }
+
+    fn acquire(&self) -> Permit<'_> {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= 1;
+        Permit(self)
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        *self.0.free.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.0.freed.notify_one();
+    }
+}
