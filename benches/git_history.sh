@@ -50,13 +50,16 @@
 #   RUNS=9 benches/git_history.sh       timed runs per tool (default 5)
 #   LEAKHOUND_BENCH_DIR=/data/lhb ...   cache dir (default /tmp/leakhound-bench)
 #   LEAKHOUND=/path/to/bin ...          benchmark that binary and skip `cargo build`
-#   The repositories are built once (history: about 70 s on 2 cores, see
-#   the "generated in" line; staged: about 10 s) under $LEAKHOUND_BENCH_DIR and reused while
-#   their marker files (history.ready, staged.ready) are present; delete them
-#   (or the directory) to rebuild. The generator, benches/git_history_gen.py,
-#   is deterministic (seeded RNG, sorted listings): the same Cargo.lock gives
-#   the same commit ids. The planted keys are listed, with their introducing
-#   commits, in $LEAKHOUND_BENCH_DIR/history.planted.json.
+#   The repositories are built once (history: 70-95 s on 2 cores, see the
+#   "generated in" line; staged: 10-25 s) under $LEAKHOUND_BENCH_DIR and
+#   reused while their marker files (history.ready, staged.ready) are
+#   present; delete them (or the directory) to rebuild. The generator,
+#   benches/git_history_gen.py, is deterministic (seeded RNG, sorted
+#   listings): the same Cargo.lock gives the same commit ids. Its sources are
+#   the crates that Cargo.lock names (a copy is kept as history.Cargo.lock),
+#   so a rebuild after dependency changes gives a somewhat different repo.
+#   The planted keys are listed, with their introducing commits, in
+#   $LEAKHOUND_BENCH_DIR/history.planted.json.
 
 set -euo pipefail
 

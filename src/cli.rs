@@ -78,9 +78,9 @@ enum Command {
 enum RulesCommand {
     /// List every rule: id, provider, name.
     List {
-        /// `text` (a table) or `json`.
-        #[arg(long, value_enum, default_value_t = Format::Text)]
-        format: Format,
+        /// `text` (a table) or `json` (one object per line).
+        #[arg(long, value_enum, default_value_t = ListFormat::Text)]
+        format: ListFormat,
     },
 }
 
@@ -242,6 +242,12 @@ struct OutputArgs {
     /// Worker threads (default: number of CPUs).
     #[arg(long, short = 'j', value_name = "N")]
     threads: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ListFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -506,18 +512,18 @@ fn emit(outcome: &ScanOutcome, rules: &RuleSet, args: &OutputArgs) -> Result<()>
     Ok(())
 }
 
-fn list_rules(format: Format) -> Result<u8> {
+fn list_rules(format: ListFormat) -> Result<u8> {
     let rules = load_rules()?;
     let mut out = BufWriter::new(io::stdout().lock());
     match format {
-        Format::Text => {
+        ListFormat::Text => {
             let width = rules.rules().iter().map(|r| r.spec.id.len()).max().unwrap_or(0);
             let pwidth = rules.rules().iter().map(|r| r.spec.provider.len()).max().unwrap_or(0);
             for rule in rules.rules() {
                 writeln!(out, "{:width$}  {:pwidth$}  {}", rule.spec.id, rule.spec.provider, rule.spec.name)?;
             }
         }
-        Format::Json | Format::Jsonl => {
+        ListFormat::Json => {
             for rule in rules.rules() {
                 let row = serde_json::json!({
                     "id": rule.spec.id,

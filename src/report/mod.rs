@@ -6,12 +6,14 @@ mod json;
 pub mod redact;
 pub mod rotation;
 pub mod sanitize;
+mod sarif;
 mod text;
 
 use std::io::{self, Write};
 
 use clap::ValueEnum;
 
+use crate::finding::Finding;
 use crate::rules::RuleSet;
 use crate::scan::ScanOutcome;
 
@@ -23,6 +25,8 @@ pub enum Format {
     Json,
     /// One JSON finding per line, for streaming into other tools.
     Jsonl,
+    /// SARIF 2.1.0 for code-scanning platforms (secrets always masked).
+    Sarif,
 }
 
 #[derive(Debug, Clone)]
@@ -35,25 +39,30 @@ pub struct ReportOptions {
 
 /// Writes `outcome` in the chosen format, secrets masked unless asked not to.
 pub fn write(out: &mut dyn Write, outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions) -> io::Result<()> {
-    let mut findings = outcome.findings.clone();
-    if !options.show_secrets {
-        for finding in findings.iter_mut() {
-            let Some(rule) = rules.get(&finding.rule_id) else {
-                // A finding whose rule is unknown here (merged from another
-                // run) is masked with no prefix rather than shown.
-                redact::redact(finding, 0);
-                continue;
-            };
-            if rule.spec.not_secret {
-                continue;
-            }
-            let prefix = redact::keyword_prefix_len(&finding.secret, &rule.spec.keywords);
-            redact::redact(finding, prefix);
+    let findings = || if options.show_secrets { outcome.findings.clone() } else { masked(&outcome.findings, rules) };
+    match options.format {
+        Format::Text => text::write(out, &findings(), outcome, rules, options.color),
+        Format::Json => json::write_document(out, &findings(), outcome),
+        Format::Jsonl => json::write_lines(out, &findings()),
+        // SARIF masks on its own, whatever --show-secrets says.
+        Format::Sarif => sarif::write(out, &outcome.findings, rules),
+    }
+}
+
+/// Copies of `findings` with every secret masked (names of env variables,
+/// which are not secrets, stay readable).
+fn masked(findings: &[Finding], rules: &RuleSet) -> Vec<Finding> {
+    let mut findings = findings.to_vec();
+    for finding in findings.iter_mut() {
+        let Some(rule) = rules.get(&finding.rule_id) else {
+            // A finding whose rule is unknown here (merged from another
+            // run) is masked with no prefix rather than shown.
+            redact::redact(finding, 0);
+            continue;
+        };
+        if !rule.spec.not_secret {
+            redact::redact(finding, redact::keyword_prefix_len(&finding.secret, &rule.spec.keywords));
         }
     }
-    match options.format {
-        Format::Text => text::write(out, &findings, outcome, rules, options.color),
-        Format::Json => json::write_document(out, &findings, outcome),
-        Format::Jsonl => json::write_lines(out, &findings),
-    }
+    findings
 }

@@ -7,6 +7,8 @@
 
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod mock;
+
 use std::fs;
 use std::path::Path;
 
