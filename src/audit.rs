@@ -124,7 +124,7 @@ pub fn audit(repo: &GitRepo, detector: &Detector, options: &AuditOptions) -> Res
         duration_ms: duration_ms(started.elapsed()),
         ..Stats::default()
     };
-    Ok(ScanOutcome { findings, skipped, stats, notes })
+    Ok(ScanOutcome { findings, skipped, stats, notes, ..ScanOutcome::default() })
 }
 
 fn unreadable(path: String, detail: String) -> Skip {

@@ -104,5 +104,5 @@ fn outcome(mut findings: Vec<Finding>, skips: DiffSkips, files: u64, bytes: u64,
         duration_ms: duration_ms(started.elapsed()),
         ..Stats::default()
     };
-    ScanOutcome { findings, skipped, stats, notes: Vec::new() }
+    ScanOutcome { findings, skipped, stats, ..ScanOutcome::default() }
 }

@@ -16,6 +16,8 @@ use crate::audit::{AuditOptions, audit};
 use crate::changes::{scan_range, scan_staged};
 use crate::config::Config;
 use crate::detect::Detector;
+use crate::engine::selftest;
+use crate::enrich::suppress::{Baseline, suppress};
 use crate::finding::Finding;
 use crate::hook;
 use crate::report::{self, Format, ReportOptions};
@@ -69,6 +71,9 @@ enum Command {
     /// Install or remove the git pre-commit hook that runs `leakhound staged`.
     #[command(subcommand)]
     Hook(HookCommand),
+    /// Record current findings (hashes only) so later runs report only new ones.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
     /// Inspect the built-in rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -76,6 +81,12 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum RulesCommand {
+    /// Validate a rules or config file (`[[rule]]` tables, `.leakhound.toml`)
+    /// and run each rule's examples and negative examples.
+    Check {
+        /// The file to check.
+        file: PathBuf,
+    },
     /// List every rule: id, provider, name.
     List {
         /// `text` (a table) or `json` (one object per line).
@@ -107,6 +118,13 @@ struct ScanArgs {
 
     #[command(flatten)]
     output: OutputArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum BaselineCommand {
+    /// Scan like `leakhound scan` and write every finding's fingerprint to
+    /// the `--output` file (default `.leakhound-baseline.json`).
+    Create(ScanArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -235,6 +253,15 @@ struct OutputArgs {
     #[arg(long, value_enum)]
     fail_on: Option<FailOn>,
 
+    /// Suppress the findings recorded in this baseline file (made by
+    /// `leakhound baseline create`); anything new still fails the run.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+
+    /// Also list suppressed findings (inline allow, allow_paths, baseline).
+    #[arg(long)]
+    show_suppressed: bool,
+
     /// Settings file (default: `.leakhound.toml` at the scanned root, if any).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -309,6 +336,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
         Command::Scan(args) => scan(args),
         Command::Git(args) => git(args),
         Command::Staged(args) => staged(args),
+        Command::Baseline(BaselineCommand::Create(args)) => create_baseline(args),
         Command::Hook(HookCommand::Install { force, repo }) => {
             let repo = GitRepo::open(&repo)?;
             let path = hook::install(&repo.repo, force)?;
@@ -325,6 +353,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
             Ok(exit::CLEAN)
         }
         Command::Rules(RulesCommand::List { format }) => list_rules(format),
+        Command::Rules(RulesCommand::Check { file }) => check_rules(&file),
     }
 }
 
@@ -368,13 +397,15 @@ impl Session {
         })
     }
 
-    /// Applies the config's allowlist, verifies, writes the report, and
-    /// returns the exit code.
+    /// Applies suppression, verifies, writes the report, and returns the
+    /// exit code.
     fn finish(self, mut outcome: ScanOutcome, verify: &VerifyArgs, output: &OutputArgs) -> Result<u8> {
-        let before = outcome.findings.len();
-        outcome.findings.retain(|f| !self.config.allows(&f.path));
-        outcome.stats.suppressed += (before - outcome.findings.len()) as u64;
+        let baseline = output.baseline.as_deref().map(Baseline::load).transpose()?;
+        let (suppressed, by_reason) = suppress(&mut outcome.findings, &self.config, baseline.as_ref());
+        outcome.stats.suppressed = suppressed.len() as u64;
+        outcome.stats.suppressed_by = by_reason;
         outcome.stats.findings = outcome.findings.len() as u64;
+        outcome.suppressed = suppressed;
         outcome.notes.extend(self.config.warnings.iter().cloned());
         verify_findings(&mut outcome, self.detector.rules(), verify)?;
         emit(&outcome, self.detector.rules(), output)?;
@@ -448,6 +479,25 @@ fn staged(args: StagedArgs) -> Result<u8> {
     Ok(code)
 }
 
+fn create_baseline(mut args: ScanArgs) -> Result<u8> {
+    let target = args.output.output.take().unwrap_or_else(|| PathBuf::from(".leakhound-baseline.json"));
+    let threads = thread_count(args.output.threads);
+    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+    let session = Session::start(&paths[0], &args.output, args.max_file_size)?;
+    let collector = Collector::new(&session.detector);
+    let options = WalkOptions {
+        respect_ignore_files: !args.no_ignore && session.respect_ignore_files,
+        follow_symlinks: args.follow,
+        max_file_size: session.max_file_size,
+        threads,
+    };
+    source::fs::walk(&paths, &options, &collector);
+    let outcome = collector.finish();
+    Baseline::from_findings(&outcome.findings).save(&target)?;
+    eprintln!("leakhound: recorded {} findings in {} (hashes only)", outcome.findings.len(), target.display());
+    Ok(if outcome.has_errors() { exit::ERROR } else { exit::CLEAN })
+}
+
 fn thread_count(requested: Option<usize>) -> usize {
     requested.filter(|&n| n > 0).unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
@@ -490,7 +540,12 @@ fn emit(outcome: &ScanOutcome, rules: &RuleSet, args: &OutputArgs) -> Result<()>
         ColorChoice::Never => false,
         ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
-    let options = ReportOptions { format: args.format, show_secrets: args.show_secrets, color };
+    let options = ReportOptions {
+        format: args.format,
+        show_secrets: args.show_secrets,
+        show_suppressed: args.show_suppressed,
+        color,
+    };
     match &args.output {
         Some(path) => {
             let file = File::create(path).with_context(|| format!("cannot create report file {}", path.display()))?;
@@ -510,6 +565,23 @@ fn emit(outcome: &ScanOutcome, rules: &RuleSet, args: &OutputArgs) -> Result<()>
         }
     }
     Ok(())
+}
+
+fn check_rules(file: &Path) -> Result<u8> {
+    let mut config = Config::load(Some(file), Path::new("."))?;
+    let mut rules = load_rules()?;
+    let builtin: Vec<String> = rules.rules().iter().map(|r| r.spec.id.clone()).collect();
+    config.apply_to_rules(&mut rules)?;
+    for warning in &config.warnings {
+        eprintln!("leakhound: warning: {warning}");
+    }
+    let custom = Arc::new(rules.subset(|r| !builtin.contains(&r.spec.id)));
+    let failures = selftest::check_examples(&custom);
+    for f in &failures {
+        eprintln!("leakhound: {}: {}: {}", file.display(), f.rule_id, f.message);
+    }
+    println!("{}: {} rule(s), {} example problem(s)", file.display(), custom.len(), failures.len());
+    Ok(if failures.is_empty() { exit::CLEAN } else { exit::ERROR })
 }
 
 fn list_rules(format: ListFormat) -> Result<u8> {

@@ -6,6 +6,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::engine::{Engine, LineIndex, Match};
+use crate::enrich::suppress::inline_allows;
 use crate::rules::verifier::Status;
 use crate::rules::{Confidence, Severity};
 
@@ -44,6 +45,13 @@ pub struct Finding {
     pub severity: Severity,
     pub confidence: Confidence,
     pub rotate_url: String,
+    /// Why the finding is suppressed (`inline-allow`, `allow-paths`,
+    /// `baseline`); only present in the `suppressed` list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppressed_by: Option<String>,
+    /// The line carries a `leakhound:allow` comment covering this rule.
+    #[serde(skip)]
+    pub inline_allow: bool,
     /// Whether the provider still accepts the secret (`--verify` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification: Option<Verification>,
@@ -119,6 +127,8 @@ impl Finding {
             severity: rule.spec.severity,
             confidence: m.confidence,
             rotate_url: rule.spec.rotate_url.clone(),
+            suppressed_by: None,
+            inline_allow: inline_allows(lines.line_bytes(m.start), &rule.spec.id),
             verification: None,
             git: None,
         }

@@ -23,6 +23,8 @@ pub struct ScanOutcome {
     /// Facts about the input worth telling (a shallow clone, submodules not
     /// followed, LFS pointers not fetched).
     pub notes: Vec<String>,
+    /// Findings silenced by suppression, each with `suppressed_by`.
+    pub suppressed: Vec<Finding>,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]
@@ -35,8 +37,10 @@ pub struct Stats {
     pub skipped: BTreeMap<&'static str, u64>,
     /// Inputs that should have been scanned and could not be (exit code 2).
     pub errors: u64,
-    /// Findings silenced by the config's `allow_paths`.
+    /// Findings silenced (inline `leakhound:allow`, `allow_paths`, baseline).
     pub suppressed: u64,
+    /// The same, by reason.
+    pub suppressed_by: BTreeMap<&'static str, u64>,
     pub duration_ms: u64,
     /// What `--verify` did, when it ran.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -84,7 +88,7 @@ impl<'e> Collector<'e> {
             duration_ms: duration_ms(elapsed),
             ..Stats::default()
         };
-        ScanOutcome { findings, skipped, stats, notes: Vec::new() }
+        ScanOutcome { findings, skipped, stats, ..ScanOutcome::default() }
     }
 }
 

@@ -52,13 +52,16 @@ fn provider_mock(behaviours: HashMap<String, Behaviour>) -> Mock {
         };
         let google = req.path.starts_with("/google");
         match behaviours.get(&secret).copied() {
-            Some(Behaviour::Live) => Reply::new(200, r#"{"object":"list","data":[{"id":"gpt-4o","owned_by":"acme-org"}]}"#),
+            Some(Behaviour::Live) => {
+                Reply::new(200, r#"{"object":"list","data":[{"id":"gpt-4o","owned_by":"acme-org"}]}"#)
+            }
             Some(Behaviour::NoQuota) => Reply::new(
                 429,
                 r#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}"#,
             ),
             Some(Behaviour::RateLimitedOnce) if count == 1 => {
-                Reply::new(429, r#"{"error":{"type":"requests","code":"rate_limit_exceeded"}}"#).header("Retry-After", "0")
+                Reply::new(429, r#"{"error":{"type":"requests","code":"rate_limit_exceeded"}}"#)
+                    .header("Retry-After", "0")
             }
             Some(Behaviour::RateLimitedOnce) => Reply::new(200, r#"{"data":[]}"#),
             Some(Behaviour::Unavailable) => Reply::new(503, r#"{"error":"overloaded"}"#),

@@ -15,10 +15,19 @@ struct Document<'a> {
     stats: &'a Stats,
     skipped: &'a [Skip],
     notes: &'a [String],
+    /// Only with `--show-suppressed`.
+    #[serde(skip_serializing_if = "<[Finding]>::is_empty")]
+    suppressed: &'a [Finding],
 }
 
-pub fn write_document(out: &mut dyn Write, findings: &[Finding], outcome: &ScanOutcome) -> io::Result<()> {
-    let doc = Document { findings, stats: &outcome.stats, skipped: &outcome.skipped, notes: &outcome.notes };
+pub fn write_document(
+    out: &mut dyn Write,
+    findings: &[Finding],
+    suppressed: &[Finding],
+    outcome: &ScanOutcome,
+) -> io::Result<()> {
+    let doc =
+        Document { findings, stats: &outcome.stats, skipped: &outcome.skipped, notes: &outcome.notes, suppressed };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }

@@ -33,16 +33,20 @@ pub enum Format {
 pub struct ReportOptions {
     pub format: Format,
     pub show_secrets: bool,
+    /// Also list suppressed findings.
+    pub show_suppressed: bool,
     /// ANSI colours in text output.
     pub color: bool,
 }
 
 /// Writes `outcome` in the chosen format, secrets masked unless asked not to.
 pub fn write(out: &mut dyn Write, outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions) -> io::Result<()> {
-    let findings = || if options.show_secrets { outcome.findings.clone() } else { masked(&outcome.findings, rules) };
+    let shown = |list: &[Finding]| if options.show_secrets { list.to_vec() } else { masked(list, rules) };
+    let findings = || shown(&outcome.findings);
+    let suppressed = if options.show_suppressed { shown(&outcome.suppressed) } else { Vec::new() };
     match options.format {
-        Format::Text => text::write(out, &findings(), outcome, rules, options.color),
-        Format::Json => json::write_document(out, &findings(), outcome),
+        Format::Text => text::write(out, &findings(), &suppressed, outcome, rules, options.color),
+        Format::Json => json::write_document(out, &findings(), &suppressed, outcome),
         Format::Jsonl => json::write_lines(out, &findings()),
         // SARIF masks on its own, whatever --show-secrets says.
         Format::Sarif => sarif::write(out, &outcome.findings, rules),

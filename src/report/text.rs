@@ -36,6 +36,7 @@ impl Style {
 pub fn write(
     out: &mut dyn Write,
     findings: &[Finding],
+    suppressed: &[Finding],
     outcome: &ScanOutcome,
     rules: &RuleSet,
     color: bool,
@@ -65,6 +66,22 @@ pub fn write(
         }
     }
     write_groups(out, &other, &style)?;
+    if !suppressed.is_empty() {
+        writeln!(out, "{}", style.paint("1", "Suppressed:"))?;
+        for f in suppressed {
+            writeln!(
+                out,
+                "  {}:{}:{}  {}  {}  ({})",
+                for_terminal(&f.path),
+                f.line,
+                f.column,
+                f.rule_id,
+                for_terminal(&f.secret),
+                f.suppressed_by.as_deref().unwrap_or_default()
+            )?;
+        }
+        writeln!(out)?;
+    }
     write_skipped(out, outcome, &style)?;
     for note in &outcome.notes {
         writeln!(out, "note: {}", for_terminal(note))?;
@@ -199,6 +216,10 @@ fn summary(outcome: &ScanOutcome, findings: &[Finding]) -> String {
         human_bytes(stats.bytes_scanned),
         stats.duration_ms
     );
+    if stats.suppressed > 0 {
+        let parts: Vec<String> = stats.suppressed_by.iter().map(|(reason, n)| format!("{n} {reason}")).collect();
+        line.push_str(&format!(" · suppressed {} ({})", stats.suppressed, parts.join(", ")));
+    }
     let skipped: u64 = stats.skipped.values().sum();
     if skipped > 0 {
         let parts: Vec<String> = stats.skipped.iter().map(|(reason, n)| format!("{n} {reason}")).collect();
