@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::audit::{AuditOptions, audit};
 use crate::changes::{scan_range, scan_staged};
@@ -74,6 +74,10 @@ enum Command {
     /// Record current findings (hashes only) so later runs report only new ones.
     #[command(subcommand)]
     Baseline(BaselineCommand),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff) to standard output.
+    Man,
     /// Inspect the built-in rules.
     #[command(subcommand)]
     Rules(RulesCommand),
@@ -353,6 +357,14 @@ fn dispatch(cli: Cli) -> Result<u8> {
             Ok(exit::CLEAN)
         }
         Command::Rules(RulesCommand::List { format }) => list_rules(format),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "leakhound", &mut io::stdout());
+            Ok(exit::CLEAN)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command()).render(&mut io::stdout())?;
+            Ok(exit::CLEAN)
+        }
         Command::Rules(RulesCommand::Check { file }) => check_rules(&file),
     }
 }

@@ -27,7 +27,8 @@ fn baseline_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let tree = dir.path().join("tree");
     fs::create_dir(&tree).unwrap();
-    fs::write(tree.join("old.env"), format!("A={}\nB={}\n", key("openai-project", 1), key("github-classic", 2))).unwrap();
+    fs::write(tree.join("old.env"), format!("A={}\nB={}\n", key("openai-project", 1), key("github-classic", 2)))
+        .unwrap();
     let baseline = dir.path().join("baseline.json");
     leakhound().args(["baseline", "create", "-o"]).arg(&baseline).arg(&tree).assert().code(0);
     let stored = fs::read_to_string(&baseline).unwrap();
@@ -83,7 +84,8 @@ fn inline_allow_comments_in_five_syntaxes() {
 #[test]
 fn config_allow_paths_disable_rules_and_custom_rules() {
     let dir = tempfile::tempdir().unwrap();
-    let custom = format!("acme_{}", common::Rng::new(1).mixed(b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789", 32));
+    let custom =
+        format!("acme_{}", common::Rng::new(1).mixed(b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789", 32));
     fs::write(
         dir.path().join(".leakhound.toml"),
         format!(
@@ -123,7 +125,10 @@ fn config_errors_name_the_file_and_line() {
     fs::write(dir.path().join(".leakhound.toml"), "allow_paths = []\n\nmax_file_sise = \"1M\"\n").unwrap();
     let (code, _, stderr) = scan(dir.path(), &[]);
     assert_eq!(code, 2);
-    assert!(stderr.contains(".leakhound.toml") && stderr.contains("line 3") && stderr.contains("max_file_sise"), "{stderr}");
+    assert!(
+        stderr.contains(".leakhound.toml") && stderr.contains("line 3") && stderr.contains("max_file_sise"),
+        "{stderr}"
+    );
 
     fs::write(
         dir.path().join(".leakhound.toml"),
