@@ -9,7 +9,7 @@ fn completions_for_bash_zsh_and_fish_name_every_subcommand() {
         let out = Command::cargo_bin("leakhound").unwrap().args(["completions", shell]).output().unwrap();
         assert!(out.status.success(), "{shell}");
         let text = String::from_utf8(out.stdout).unwrap();
-        for word in ["scan", "git", "staged", "baseline", "--verify", "--fail-on"] {
+        for word in ["scan", "git", "staged", "baseline", "verify-timeout", "fail-on"] {
             assert!(text.contains(word), "{shell} completions lack {word}");
         }
     }
