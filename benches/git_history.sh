@@ -382,11 +382,11 @@ line() {  # line NAME NS CPU_MS KB
 h_t=$(ratio "$H_C_NS" "$H_B_NS")
 h_m=$(ratio "$H_C_KB" "$H_B_KB")
 echo
-echo "results (median of $RUNS runs; peak RSS = max over the runs)"
+echo "results (median of $RUNS runs; peak RSS = max over the runs; cpu = user + sys, steadier than wall on a busy machine)"
 printf '  %-44s %10s %10s %12s\n' "" "wall (s)" "cpu (s)" "peak RSS MiB"
 line "git cat-file --batch-all-objects --batch" "$H_B_NS" "$H_B_CPU" "$H_B_KB"
 line "leakhound git --threads $THREADS --format json" "$H_C_NS" "$H_C_CPU" "$H_C_KB"
-printf '  %-44s %10s %23s\n' "ratio leakhound/cat-file" "${h_t}x" "${h_m}x"
+printf '  %-44s %10s %10s %12s\n' "ratio leakhound/cat-file" "${h_t}x" "$(ratio "$H_C_CPU" "$H_B_CPU")x" "${h_m}x"
 printf '  %-44s %10s %23s\n' "target" "<= 0.60x" "<= 0.75x"
 printf '  %-44s %10s %23s\n' "" "$(verdict "$h_t" 0.60)" "$(verdict "$h_m" 0.75)"
 echo "  planted keys found (path + introducing commit): $FOUND/$PLANTED_N$( ((PROBLEMS == 0)) || echo "  ($PROBLEMS problems, listed above)")"
@@ -397,7 +397,7 @@ if [[ $STAGED_STATUS == done ]]; then
     echo "  staged: $tracked_n tracked files, $staged_n staged changes ($STAGED)"
     line "git diff --cached" "$S_B_NS" "$S_B_CPU" "$S_B_KB"
     line "leakhound staged" "$S_C_NS" "$S_C_CPU" "$S_C_KB"
-    printf '  %-44s %10s %23s\n' "ratio leakhound/git diff" "${s_t}x" "${s_m}x"
+    printf '  %-44s %10s %10s %12s\n' "ratio leakhound/git diff" "${s_t}x" "" "${s_m}x"
     printf '  %-44s %10s %23s\n' "target" "<= 3x $(verdict "$s_t" 3)" ""
 else
     echo

@@ -13,7 +13,7 @@ use crate::detect::Detector;
 use crate::finding::{Finding, GitInfo};
 use crate::source::git::decode::BlobHits;
 use crate::source::git::graph::{Graph, IdSet, MISSING};
-use crate::source::git::objects::{Id, ObjectTable};
+use crate::source::git::objects::{Id, ObjectTable, PackReader};
 use crate::source::git::{GitRepo, RefTip, to_git2, to_gix};
 
 pub struct AttributionInput<'a> {
@@ -87,7 +87,14 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
     }
     let position: HashMap<Id, usize> = order.iter().enumerate().map(|(i, &id)| (id, i)).collect();
 
-    let mut names = TreeNames { repo, table, graph, relevant: &relevant, memo: HashMap::new() };
+    let mut names = TreeNames {
+        repo,
+        table,
+        relevant: &relevant,
+        packs: PackReader::new(table),
+        buffer: Vec::new(),
+        memo: HashMap::new(),
+    };
     let mut pending: BTreeMap<(String, String, String), Pending> = BTreeMap::new();
     let mut attributed_blobs = IdSet::new(table.len());
     for &commit in &order {
@@ -160,8 +167,9 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
 struct TreeNames<'a> {
     repo: &'a GitRepo,
     table: &'a ObjectTable,
-    graph: &'a Graph,
     relevant: &'a IdSet,
+    packs: PackReader<'a>,
+    buffer: Vec<u8>,
     memo: HashMap<Id, PathList>,
 }
 
@@ -172,28 +180,48 @@ impl TreeNames<'_> {
             return Rc::clone(list);
         }
         let mut list = Vec::new();
-        let oid = to_git2(&self.table.oid(tree));
-        if let Ok(git_tree) = self.repo.repo.find_tree(oid) {
-            for entry in git_tree.iter() {
-                let Some(child) = self.table.id(&to_gix(entry.id())) else {
-                    continue;
-                };
-                if !self.relevant.contains(child) {
-                    continue;
+        for (name, child, is_tree) in self.relevant_entries(tree) {
+            if is_tree {
+                for (sub, blob) in self.paths_under(child).iter() {
+                    list.push((format!("{name}/{sub}"), *blob));
                 }
-                let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
-                if self.graph.is_tree(child) {
-                    for (sub, blob) in self.paths_under(child).iter() {
-                        list.push((format!("{name}/{sub}"), *blob));
-                    }
-                } else if entry.kind() == Some(git2::ObjectType::Blob) {
-                    list.push((name, child));
-                }
+            } else {
+                list.push((name, child));
             }
         }
         let list = Rc::new(list);
         self.memo.insert(tree, Rc::clone(&list));
         list
+    }
+
+    /// (name, id, is a tree) of the entries of `tree` that lead to a
+    /// matched blob. Packed trees are read through the decode's own pack
+    /// maps; loose ones through libgit2.
+    fn relevant_entries(&mut self, tree: Id) -> Vec<(String, Id, bool)> {
+        let mut entries = Vec::new();
+        if self.packs.read(tree, &mut self.buffer) == Some(gix_object::Kind::Tree) {
+            for entry in gix_object::TreeRefIter::from_bytes(&self.buffer, gix_hash::Kind::Sha1).flatten() {
+                if entry.mode.is_commit() {
+                    continue;
+                }
+                if let Some(child) = self.table.id(entry.oid).filter(|&c| self.relevant.contains(c)) {
+                    let name = String::from_utf8_lossy(entry.filename).into_owned();
+                    entries.push((name, child, entry.mode.is_tree()));
+                }
+            }
+        } else if let Ok(git_tree) = self.repo.repo.find_tree(to_git2(&self.table.oid(tree))) {
+            for entry in git_tree.iter() {
+                let Some(child) = self.table.id(&to_gix(entry.id())).filter(|&c| self.relevant.contains(c)) else {
+                    continue;
+                };
+                let kind = entry.kind();
+                if kind == Some(git2::ObjectType::Tree) || kind == Some(git2::ObjectType::Blob) {
+                    let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+                    entries.push((name, child, kind == Some(git2::ObjectType::Tree)));
+                }
+            }
+        }
+        entries
     }
 }
 

@@ -97,6 +97,11 @@ impl ObjectTable {
         self.loose_oids[id_usize - packed_total]
     }
 
+    /// The pack holding `id` and its index position there, if packed.
+    fn pack_of(&self, id: Id) -> Option<(usize, &Pack)> {
+        self.packs.iter().enumerate().find(|(_, p)| id >= p.base && ((id - p.base) as usize) < p.index.num_objects() as usize)
+    }
+
     pub fn loose_objects(&self) -> impl Iterator<Item = (Id, &ObjectId)> {
         self.loose_oids.iter().map(|oid| (self.loose[oid], oid))
     }
@@ -140,4 +145,39 @@ fn loose_objects(objects_dir: &Path, problems: &mut Vec<OpenProblem>) -> Vec<Obj
         }
     }
     oids
+}
+
+/// Reads single packed objects by id from the packs already mapped for the
+/// decode, with a small delta-base cache. Attribution reads a few thousand
+/// trees; going through libgit2 instead would map every pack a second time
+/// and keep its own object cache (measured: +65 MB peak RSS on a 20k-commit
+/// history).
+pub struct PackReader<'t> {
+    table: &'t ObjectTable,
+    inflate: gix_zlib::Inflate,
+    cache: gix_pack::cache::lru::MemoryCappedHashmap,
+}
+
+impl<'t> PackReader<'t> {
+    pub fn new(table: &'t ObjectTable) -> PackReader<'t> {
+        PackReader {
+            table,
+            inflate: gix_zlib::Inflate::default(),
+            cache: gix_pack::cache::lru::MemoryCappedHashmap::new(8 * 1024 * 1024),
+        }
+    }
+
+    /// The object's kind and data in `out`, or `None` when it is not in a
+    /// pack (loose) or cannot be decoded.
+    pub fn read(&mut self, id: Id, out: &mut Vec<u8>) -> Option<gix_object::Kind> {
+        let (_, pack) = self.table.pack_of(id)?;
+        let offset = pack.index.pack_offset_at_index(id - pack.base);
+        let entry = pack.data.entry(offset).ok()?;
+        let resolve = |oid: &gix_hash::oid, _: &mut Vec<u8>| -> gix_error::Result<Option<gix_pack::data::decode::entry::ResolvedBase>> {
+            Ok(pack.index.lookup(oid).and_then(|i| {
+                pack.data.entry(pack.index.pack_offset_at_index(i)).ok().map(gix_pack::data::decode::entry::ResolvedBase::InPack)
+            }))
+        };
+        pack.data.decode_entry(entry, out, &mut self.inflate, &resolve, &mut self.cache).ok().map(|o| o.kind)
+    }
 }
