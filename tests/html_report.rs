@@ -373,6 +373,18 @@ fn library_renders_masked_findings_in_rotation_order() {
     assert_eq!(doc.select(&sel("b")).count(), 0, "verification detail rendered as markup");
     assert!(text(doc.root_element()).contains("org <b>acme</b> & 'co'"));
 
+    // A rule a repository's config added cannot plant a link, even https.
+    let mut custom = masked(&outcome.findings, rules);
+    let mut planted = custom[0].clone();
+    (planted.rule_id, planted.secret_sha256) = ("acme-token".into(), "0".repeat(64));
+    planted.rotate_url = "https://evil.example/rotate".into();
+    custom.push(planted);
+    let mut page = Vec::new();
+    html::write(&mut page, &outcome, &custom, rules, &title).unwrap();
+    let doc = Html::parse_document(std::str::from_utf8(&page).unwrap());
+    assert!(doc.select(&sel("a[href*='evil.example']")).next().is_none());
+    assert!(text(doc.select(&sel("#rotate-first")).next().unwrap()).contains("https://evil.example/rotate"));
+
     // The caller decides: unmasked findings are shown as given.
     let mut page = Vec::new();
     html::write(&mut page, &outcome, &outcome.findings, rules, &title).unwrap();

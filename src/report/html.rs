@@ -12,7 +12,8 @@
 //!   Content-Security-Policy `<meta>` (`default-src 'none'`) tells the
 //!   browser the same, so even a slip in the escaping below could neither
 //!   run a script nor fetch anything. The only links that leave the page are
-//!   the rules' rotation pages, and only when they are `https://`.
+//!   the built-in rules' rotation pages, and only when they are `https://`
+//!   (a repository's config can add rules: their pages are shown as text).
 //! - **Everything scanned is hostile.** Paths, snippets, secrets, commit
 //!   summaries, authors, ref names, exposure reasons, verification details,
 //!   notes and skip details come from the scanned repository (a file may be
@@ -231,6 +232,11 @@ fn severity_badge(s: Severity) -> String {
 }
 
 fn rotate_table(page: &mut String, items: &[RotationItem], rules: &RuleSet) {
+    // Only a built-in rule's page may be a link: a repository's config can
+    // add rules, and must not be able to plant a link in the report.
+    let builtin_rules = RuleSet::builtin().unwrap_or_default();
+    let builtin: HashMap<&str, &str> =
+        builtin_rules.rules().iter().map(|r| (r.spec.id.as_str(), r.spec.rotate_url.as_str())).collect();
     page.push_str(
         "<section id=\"rotate\" aria-labelledby=\"rotate-h\">\n<h2 id=\"rotate-h\">Rotate first</h2>\n\
          <p>One row per unique key, most urgent first: live keys served to browsers, other live keys, keys whose \
@@ -271,7 +277,7 @@ fn rotate_table(page: &mut String, items: &[RotationItem], rules: &RuleSet) {
         }
         let rule = rules.get(&f.rule_id);
         let url = rule.map_or(f.rotate_url.as_str(), |r| r.spec.rotate_url.as_str());
-        let mut rotate = rotate_link(url);
+        let mut rotate = rotate_link(url, builtin.get(f.rule_id.as_str()) == Some(&url));
         if let Some(steps) = rule.and_then(|r| r.spec.rotate_steps.as_deref()) {
             put!(rotate, "<br>{}", esc(steps));
         }
@@ -293,10 +299,10 @@ fn key_cell(secret: &str) -> String {
     format!("<td class=\"{class}\"><code>{}</code></td>", esc(secret))
 }
 
-/// A link only for an `https://` URL with a host; anything else is text.
-fn rotate_link(url: &str) -> String {
+/// A link only for a `trusted` `https://` URL with a host; else text.
+fn rotate_link(url: &str, trusted: bool) -> String {
     let https = url.starts_with("https://") && url::Url::parse(url).is_ok_and(|u| u.host_str().is_some());
-    if https {
+    if trusted && https {
         format!("<a href=\"{0}\" rel=\"noopener noreferrer\">{0}</a>", esc(url))
     } else {
         format!("<span class=\"url\">{}</span>", esc(url))
@@ -524,7 +530,7 @@ fn skipped(page: &mut String, outcome: &ScanOutcome) {
 /// Text from a scanned input, made safe for HTML content, attribute values
 /// and SVG text: control and bidi characters become visible escapes (as in
 /// text output), then `& < > " '` become character references.
-pub fn esc(text: &str) -> String {
+fn esc(text: &str) -> String {
     let text = for_terminal(text);
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
@@ -620,9 +626,11 @@ caption{text-align:left;font-weight:600;padding:.2rem 0}
 th,td{border:1px solid #8c8c8c;padding:.3rem .5rem;text-align:left;vertical-align:top;overflow-wrap:break-word}
 thead th{background:#ececec}.nw{white-space:nowrap}.long{overflow-wrap:anywhere}
 code,pre{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em}
-pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f4f4f4;border:1px solid #d0d0d0;padding:.3rem;margin:0 0 .3rem}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f4f4f4;border:1px solid #d0d0d0;padding:.3rem}
+pre{margin:0 0 .3rem}
 td p{margin:.2rem 0}
-.badge{display:inline-block;padding:0 .4em;border:1px solid #1a1a1a;border-radius:3px;font-weight:700;white-space:nowrap}
+.badge{display:inline-block;padding:0 .4em;border:1px solid #1a1a1a;border-radius:3px;font-weight:700}
+.badge{white-space:nowrap}
 .sev-critical,.st-live,.client{background:#8b0000;color:#fff}.sev-high{background:#a52a1e;color:#fff}
 .sev-medium,.st-unknown{background:#ffe08a;color:#1a1a1a}
 .sev-low,.sev-warning{background:#dde9fb;color:#0b2f66}.st-invalid{background:#e2e2e2;color:#1a1a1a}
@@ -653,11 +661,12 @@ mod tests {
 
     #[test]
     fn only_https_rotation_urls_are_links() {
-        assert!(rotate_link("https://platform.openai.com/api-keys").starts_with("<a href=\"https://platform"));
+        assert!(rotate_link("https://platform.openai.com/api-keys", true).starts_with("<a href=\"https://platform"));
+        assert!(!rotate_link("https://platform.openai.com/api-keys", false).contains("href"));
         for bad in ["javascript:alert(1)", "http://example.com/", "https://", "data:text/html,x", "//evil.example"] {
-            assert!(!rotate_link(bad).contains("href"), "{bad}");
+            assert!(!rotate_link(bad, true).contains("href"), "{bad}");
         }
-        assert!(rotate_link("https://x.example/?a=\"><script>").contains("&quot;&gt;&lt;script&gt;"));
+        assert!(rotate_link("https://x.example/?a=\"><script>", true).contains("&quot;&gt;&lt;script&gt;"));
     }
 
     #[test]

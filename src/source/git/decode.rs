@@ -79,6 +79,9 @@ struct Shared<'a> {
 #[derive(Default)]
 struct Local {
     graph: GraphBuilder,
+    /// In the merged result only: every worker's graph, concatenated once
+    /// at the end.
+    graphs: Vec<GraphBuilder>,
     hits: Vec<BlobHits>,
     counts: DecodeCounts,
     absent: Vec<ObjectId>,
@@ -100,7 +103,7 @@ impl Drop for Worker<'_, '_> {
     fn drop(&mut self) {
         let local = std::mem::take(&mut self.local);
         let mut merged = self.shared.merged.lock().unwrap_or_else(|e| e.into_inner());
-        merged.graph.append(local.graph);
+        merged.graphs.push(local.graph);
         merged.hits.extend(local.hits);
         merged.absent.extend(local.absent);
         let (m, l) = (&mut merged.counts, local.counts);
@@ -238,7 +241,7 @@ pub fn decode_all(
     decode_loose(table, &shared, open_repo, &mut failures);
     let local = shared.merged.into_inner().unwrap_or_else(|e| e.into_inner());
     Decoded {
-        graph: local.graph,
+        graph: GraphBuilder::concat(local.graphs),
         hits: local.hits,
         counts: local.counts,
         decoded: shared.decoded,
