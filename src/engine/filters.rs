@@ -44,7 +44,17 @@ pub fn rejects(rule: &Rule, secret: &[u8], haystack: &[u8], start: usize, end: u
     {
         return true;
     }
-    rule.is_excluded(secret) || is_placeholder(rule, secret) || is_templated(haystack, start, end)
+    rule.is_excluded(secret)
+        || is_placeholder(rule, secret)
+        || is_templated(haystack, start, end)
+        || rule.is_excluded_by_prefix(same_line_before(haystack, start))
+}
+
+/// Up to 64 bytes before `start`, not crossing a newline.
+fn same_line_before(haystack: &[u8], start: usize) -> &[u8] {
+    let from = start.saturating_sub(64);
+    let line_start = memchr::memrchr(b'\n', &haystack[from..start]).map_or(from, |i| from + i + 1);
+    &haystack[line_start..start]
 }
 
 /// Shannon entropy in bits per byte.
@@ -77,7 +87,31 @@ fn is_placeholder(rule: &Rule, secret: &[u8]) -> bool {
         // elisions count.
         return contains_ci(body, b"....") || contains_ci(body, "…".as_bytes()) || contains_ci(body, b"xxxxxxxx");
     }
-    PLACEHOLDER_WORDS.iter().any(|w| has_placeholder_word(body, w)) || has_run(body)
+    PLACEHOLDER_WORDS.iter().any(|w| has_placeholder_word(body, w))
+        || has_run(body)
+        || (body.len() <= MAX_FIXTURE_CHECK_LEN && (has_strided_run(body) || has_repeated_block(body)))
+}
+
+/// Fixture-shape checks apply to secrets up to this length; longer random
+/// tokens (Bedrock, Slack config tokens) would trip them by chance.
+const MAX_FIXTURE_CHECK_LEN: usize = 200;
+
+/// An ascending or descending run in every other byte (`A1B2C3D4E5F6`).
+fn has_strided_run(body: &[u8]) -> bool {
+    (0..2).any(|offset| {
+        let every_other: Vec<u8> = body.iter().skip(offset).step_by(2).copied().collect();
+        has_run(&every_other)
+    })
+}
+
+/// A 16-byte block that occurs twice: fixtures built by pasting a pattern.
+fn has_repeated_block(body: &[u8]) -> bool {
+    const BLOCK: usize = 16;
+    if body.len() < 2 * BLOCK {
+        return false;
+    }
+    let mut seen = std::collections::HashSet::new();
+    body.windows(BLOCK).any(|w| !seen.insert(w))
 }
 
 /// Words of up to 5 letters occur by chance in long random tokens (`your`
@@ -111,8 +145,10 @@ fn has_run(body: &[u8]) -> bool {
     for pair in body.windows(2) {
         let (a, b) = (pair[0], pair[1]);
         same = if a == b { same + 1 } else { 1 };
-        up = if b.is_ascii_alphanumeric() && a.wrapping_add(1) == b { up + 1 } else { 1 };
-        down = if b.is_ascii_alphanumeric() && b.wrapping_add(1) == a { down + 1 } else { 1 };
+        // Case-folded, so `aBcDeF` counts as a run too.
+        let (fa, fb) = (a.to_ascii_lowercase(), b.to_ascii_lowercase());
+        up = if b.is_ascii_alphanumeric() && fa.wrapping_add(1) == fb { up + 1 } else { 1 };
+        down = if b.is_ascii_alphanumeric() && fb.wrapping_add(1) == fa { down + 1 } else { 1 };
         if same >= MAX_RUN || up >= MAX_RUN || down >= MAX_RUN {
             return true;
         }
@@ -145,6 +181,10 @@ mod tests {
         assert!(has_run(b"x0123456y"));
         assert!(has_run(b"qfedcbaq"));
         assert!(!has_run(b"k9Q2mZ7pL4"));
+        assert!(has_run(b"xaBcDeFy"));
+        assert!(has_strided_run(b"A1B2C3D4E5F6G7"));
+        assert!(has_repeated_block(b"0123abcdQWERzxcv0123abcdQWERzxcv"));
+        assert!(!has_repeated_block(b"k9Q2mZ7pL4vB8nX3k9Q2mZ7pL4vB8nY"));
     }
 
     #[test]

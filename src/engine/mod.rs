@@ -37,6 +37,9 @@ pub struct Match {
     /// Byte range of the HTTP header name the secret is sent in, when a
     /// header rule matched it (group `header` of its pattern).
     pub header: Option<(usize, usize)>,
+    /// Context rules: how far the nearest context word is (see
+    /// `context_distance`); 0 for prefix rules.
+    pub context_distance: usize,
 }
 
 /// A compiled rule set. Cheap to share between threads (`Sync`); build once
@@ -65,14 +68,20 @@ struct Hit {
 
 impl Engine {
     pub fn new(rules: Arc<RuleSet>) -> Engine {
-        let mut literals: Vec<&str> = Vec::new();
+        // Keywords match ASCII-case-insensitively: context words then need
+        // no case variants (`mistral`, `MISTRAL_API_KEY`, `Mistral(`), and a
+        // DFA costs the same per byte either way. Prefix rules lose nothing:
+        // their regexes confirm the exact case.
+        let mut literals: Vec<String> = Vec::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         for (rule_index, rule) in rules.rules().iter().enumerate() {
             for keyword in &rule.spec.keywords {
-                match literals.iter().position(|k| k == keyword) {
+                let folded = keyword.to_ascii_lowercase();
+                match literals.iter().position(|k| *k == folded) {
+                    Some(i) if keyword_rules[i].contains(&rule_index) => {}
                     Some(i) => keyword_rules[i].push(rule_index),
                     None => {
-                        literals.push(keyword);
+                        literals.push(folded);
                         keyword_rules.push(vec![rule_index]);
                     }
                 }
@@ -80,6 +89,7 @@ impl Engine {
         }
         let keywords = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
+            .ascii_case_insensitive(true)
             .kind(Some(AhoCorasickKind::DFA))
             .build(&literals)
             .expect("keyword automaton: keywords are validated non-empty literals");
@@ -181,29 +191,59 @@ impl Engine {
             break found;
         };
         for Found { whole, secret: (s, e), header } in found {
-            if !self.anchored_by_hit(rule, hits, whole, (s, e)) {
+            let Some(context_distance) = anchor_distance(rule, hits, haystack, whole, (s, e)) else {
                 continue;
-            }
+            };
             let secret = &haystack[s..e];
             if filters::rejects(rule, secret, haystack, s, e) {
                 continue;
             }
-            out.push(Match { rule: rule_index, start: s, end: e, confidence: rule.confidence_for(secret), header });
+            out.push(Match {
+                rule: rule_index,
+                start: s,
+                end: e,
+                confidence: rule.confidence_for(secret),
+                header,
+                context_distance,
+            });
         }
     }
+}
 
-    /// Prefix rules: the match must contain a keyword hit (a key's prefix,
-    /// or the `Bearer ` before a header's token). Context rules: a hit must
-    /// lie within `within` bytes of the secret.
-    fn anchored_by_hit(&self, rule: &Rule, hits: &[Hit], whole: (usize, usize), secret: (usize, usize)) -> bool {
-        let (lo, hi) = match &rule.spec.context {
-            Some(c) => (secret.0.saturating_sub(c.within), secret.1 + c.within),
-            None => whole,
-        };
-        // Hits are sorted by start: look at those starting in [lo, hi).
-        let first = hits.partition_point(|h| h.start < lo);
-        hits[first..].iter().take_while(|h| h.start < hi).any(|h| h.end <= hi)
-    }
+/// Prefix rules: the match must contain a keyword hit (a key's prefix, or
+/// the `Bearer ` before a header's token); the distance is 0. Context rules:
+/// a hit within `within` bytes of the secret; the distance ranks the nearest
+/// such word, so when two context rules claim the same 32 hex characters the
+/// one named on the secret's own line, before it, wins.
+fn anchor_distance(
+    rule: &Rule,
+    hits: &[Hit],
+    haystack: &[u8],
+    whole: (usize, usize),
+    secret: (usize, usize),
+) -> Option<usize> {
+    let Some(context) = &rule.spec.context else {
+        let first = hits.partition_point(|h| h.start < whole.0);
+        return hits[first..].iter().take_while(|h| h.start < whole.1).any(|h| h.end <= whole.1).then_some(0);
+    };
+    let (lo, hi) = (secret.0.saturating_sub(context.within), secret.1 + context.within);
+    let first = hits.partition_point(|h| h.start < lo);
+    hits[first..]
+        .iter()
+        .take_while(|h| h.start < hi)
+        .filter(|h| h.end <= hi)
+        .map(|h| {
+            let (gap, after) = if h.end <= secret.0 {
+                (h.end..secret.0, false)
+            } else if h.start >= secret.1 {
+                (secret.1..h.start, true)
+            } else {
+                (0..0, false)
+            };
+            let other_line = memchr::memchr(b'\n', &haystack[gap.clone()]).is_some();
+            (usize::from(other_line) << 40) | (usize::from(after) << 39) | gap.len()
+        })
+        .min()
 }
 
 /// Keeps one match per byte range. Where matches of different rules
@@ -214,7 +254,7 @@ impl Engine {
 fn resolve_overlaps(rules: &RuleSet, mut matches: Vec<Match>) -> Vec<Match> {
     let rank = |m: &Match| {
         let rule = &rules.rules()[m.rule];
-        (rule.spec.generic, std::cmp::Reverse(m.end - m.start), rule.is_context_rule(), m.rule)
+        (rule.spec.generic, std::cmp::Reverse(m.end - m.start), rule.is_context_rule(), m.context_distance, m.rule)
     };
     matches.sort_by_key(|m| (rank(m), m.start));
     // Kept ranges never overlap each other, so the neighbour with the

@@ -48,6 +48,7 @@ pub struct Rule {
     pub origin: String,
     regex: OnceLock<Regex>,
     exclude: Vec<Regex>,
+    exclude_before: Vec<Regex>,
     confident_if: Vec<Regex>,
 }
 
@@ -76,7 +77,8 @@ impl Rule {
         };
         let exclude = compile_list(&spec.exclude, "exclude")?;
         let confident_if = compile_list(&spec.confident_if, "confident_if")?;
-        Ok(Rule { spec, origin: origin.to_string(), regex: OnceLock::new(), exclude, confident_if })
+        let exclude_before = compile_list(&spec.exclude_before, "exclude_before")?;
+        Ok(Rule { spec, origin: origin.to_string(), regex: OnceLock::new(), exclude, exclude_before, confident_if })
     }
 
     /// The compiled pattern. Compiles on first use; the pattern was already
@@ -115,6 +117,11 @@ impl Rule {
 
     pub fn is_excluded(&self, secret: &[u8]) -> bool {
         self.exclude.iter().any(|r| r.is_match(secret))
+    }
+
+    /// Whether the text just before a secret (same line) rules it out.
+    pub fn is_excluded_by_prefix(&self, before: &[u8]) -> bool {
+        self.exclude_before.iter().any(|r| r.is_match(before))
     }
 
     pub fn confidence_for(&self, secret: &[u8]) -> Confidence {

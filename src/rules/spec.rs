@@ -28,6 +28,10 @@ pub struct RuleSpec {
     pub min_entropy: Option<f64>,
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// Regexes run on the text just before the secret (same line, at most
+    /// 64 bytes): a match drops it (`sha256=`, `trace_id=` before 32 hex).
+    #[serde(default)]
+    pub exclude_before: Vec<String>,
     #[serde(default)]
     pub confident_if: Vec<String>,
     #[serde(default)]

@@ -47,7 +47,7 @@ fn walk_root(root: &Path, options: &WalkOptions, sink: &dyn BlobSink) {
         .git_global(options.respect_ignore_files)
         .git_exclude(options.respect_ignore_files)
         .parents(options.respect_ignore_files)
-        .require_git(false)
+        .require_git(true) // like ripgrep: .gitignore only counts inside a git repository
         .follow_links(options.follow_symlinks)
         .threads(options.threads)
         // Never descend into git's object store: history is `leakhound git`'s job.

@@ -99,7 +99,10 @@ impl ObjectTable {
 
     /// The pack holding `id` and its index position there, if packed.
     fn pack_of(&self, id: Id) -> Option<(usize, &Pack)> {
-        self.packs.iter().enumerate().find(|(_, p)| id >= p.base && ((id - p.base) as usize) < p.index.num_objects() as usize)
+        self.packs
+            .iter()
+            .enumerate()
+            .find(|(_, p)| id >= p.base && ((id - p.base) as usize) < p.index.num_objects() as usize)
     }
 
     pub fn loose_objects(&self) -> impl Iterator<Item = (Id, &ObjectId)> {
@@ -173,9 +176,14 @@ impl<'t> PackReader<'t> {
         let (_, pack) = self.table.pack_of(id)?;
         let offset = pack.index.pack_offset_at_index(id - pack.base);
         let entry = pack.data.entry(offset).ok()?;
-        let resolve = |oid: &gix_hash::oid, _: &mut Vec<u8>| -> gix_error::Result<Option<gix_pack::data::decode::entry::ResolvedBase>> {
+        let resolve = |oid: &gix_hash::oid,
+                       _: &mut Vec<u8>|
+         -> gix_error::Result<Option<gix_pack::data::decode::entry::ResolvedBase>> {
             Ok(pack.index.lookup(oid).and_then(|i| {
-                pack.data.entry(pack.index.pack_offset_at_index(i)).ok().map(gix_pack::data::decode::entry::ResolvedBase::InPack)
+                pack.data
+                    .entry(pack.index.pack_offset_at_index(i))
+                    .ok()
+                    .map(gix_pack::data::decode::entry::ResolvedBase::InPack)
             }))
         };
         pack.data.decode_entry(entry, out, &mut self.inflate, &resolve, &mut self.cache).ok().map(|o| o.kind)
