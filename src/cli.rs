@@ -246,6 +246,12 @@ struct OutputArgs {
     #[arg(long)]
     show_secrets: bool,
 
+    /// With `--format html`: secrets in full in the HTML report too (only
+    /// together with `--show-secrets`: an HTML report is a file that gets
+    /// shared).
+    #[arg(long, requires = "show_secrets")]
+    html_show_secrets: bool,
+
     /// Colour in text output (`auto`: only on a terminal, and never when
     /// NO_COLOR is set).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
@@ -382,6 +388,8 @@ struct Session {
     fail_on: FailOn,
     max_file_size: u64,
     respect_ignore_files: bool,
+    /// What was scanned, for the HTML report's heading.
+    title: String,
 }
 
 impl Session {
@@ -405,6 +413,7 @@ impl Session {
             fail_on: output.fail_on.or(config_fail_on).unwrap_or(FailOn::Any),
             max_file_size: max_file_size.or(config_size).unwrap_or(DEFAULT_MAX_FILE_SIZE),
             respect_ignore_files: config.respect_gitignore.unwrap_or(true),
+            title: root.canonicalize().unwrap_or_else(|_| root.to_path_buf()).display().to_string(),
             config,
         })
     }
@@ -420,7 +429,7 @@ impl Session {
         outcome.suppressed = suppressed;
         outcome.notes.extend(self.config.warnings.iter().cloned());
         verify_findings(&mut outcome, self.detector.rules(), verify)?;
-        emit(&outcome, self.detector.rules(), output)?;
+        emit(&outcome, self.detector.rules(), output, &self.title)?;
         Ok(exit_code(&outcome, self.fail_on))
     }
 }
@@ -431,7 +440,15 @@ fn scan(args: ScanArgs) -> Result<u8> {
     let threads = thread_count(args.output.threads);
     let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths };
     let root = paths.iter().find(|p| p.as_os_str() != "-").cloned().unwrap_or_else(|| PathBuf::from("."));
-    let session = Session::start(&root, &args.output, args.max_file_size)?;
+    let mut session = Session::start(&root, &args.output, args.max_file_size)?;
+    let shown = |p: &PathBuf| {
+        if p.as_os_str() == "-" {
+            "standard input".into()
+        } else {
+            p.canonicalize().unwrap_or_else(|_| p.clone()).display().to_string()
+        }
+    };
+    session.title = paths.iter().map(shown).collect::<Vec<String>>().join(", ");
     let collector = Collector::new(&session.detector);
     let (stdin, files): (Vec<PathBuf>, Vec<PathBuf>) = paths.into_iter().partition(|p| p.as_os_str() == "-");
     if !stdin.is_empty() {
@@ -456,8 +473,12 @@ fn repo_root(repo: &GitRepo) -> PathBuf {
 
 fn git(args: GitArgs) -> Result<u8> {
     let repo = GitRepo::open(&args.repo)?;
-    let session = Session::start(&repo_root(&repo), &args.output, args.max_file_size)?;
+    let mut session = Session::start(&repo_root(&repo), &args.output, args.max_file_size)?;
     let range = args.range.or(args.since_commit);
+    session.title = match &range {
+        Some(range) => format!("commits {range} of {}", session.title),
+        None => format!("git history of {}", session.title),
+    };
     let outcome = match range {
         Some(range) => scan_range(&repo, &session.detector, &range, session.max_file_size)?,
         None => {
@@ -478,7 +499,8 @@ fn staged(args: StagedArgs) -> Result<u8> {
     let Some(work_tree) = repo.repo.workdir() else {
         anyhow::bail!("{} is a bare repository: it has nothing staged", repo.open_path.display());
     };
-    let session = Session::start(work_tree, &args.output, None)?;
+    let mut session = Session::start(work_tree, &args.output, None)?;
+    session.title = format!("staged changes in {}", session.title);
     let outcome = scan_staged(work_tree, &session.detector)?;
     let code = session.finish(outcome, &args.verify, &args.output)?;
     if code == exit::FINDINGS {
@@ -545,7 +567,7 @@ fn verify_findings(outcome: &mut ScanOutcome, rules: &RuleSet, args: &VerifyArgs
     Ok(())
 }
 
-fn emit(outcome: &ScanOutcome, rules: &RuleSet, args: &OutputArgs) -> Result<()> {
+fn emit(outcome: &ScanOutcome, rules: &RuleSet, args: &OutputArgs, title: &str) -> Result<()> {
     let to_terminal = args.output.is_none() && io::stdout().is_terminal();
     let color = match args.color {
         ColorChoice::Always => true,
@@ -557,6 +579,8 @@ fn emit(outcome: &ScanOutcome, rules: &RuleSet, args: &OutputArgs) -> Result<()>
         show_secrets: args.show_secrets,
         show_suppressed: args.show_suppressed,
         color,
+        html_show_secrets: args.html_show_secrets,
+        title: title.to_string(),
     };
     match &args.output {
         Some(path) => {

@@ -25,7 +25,7 @@ use common::mock::{Mock, Reply, Request};
 use leakhound::audit::{AuditOptions, audit};
 use leakhound::detect::Detector;
 use leakhound::finding::{Finding, Verification};
-use leakhound::report::{html, redact};
+use leakhound::report::{self, html, redact};
 use leakhound::rules::RuleSet;
 use leakhound::rules::verifier::Status;
 use leakhound::scan::ScanOutcome;
@@ -140,19 +140,6 @@ fn sel(css: &str) -> Selector {
 
 fn text(e: ElementRef) -> String {
     e.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Masks like `report::write` does before any renderer sees a finding.
-fn masked(findings: &[Finding], rules: &RuleSet) -> Vec<Finding> {
-    let mut findings = findings.to_vec();
-    for f in &mut findings {
-        let rule = rules.get(&f.rule_id).unwrap();
-        if !rule.spec.not_secret {
-            let prefix = redact::keyword_prefix_len(&f.secret, &rule.spec.keywords);
-            redact::redact(f, prefix);
-        }
-    }
-    findings
 }
 
 /// What the summary must count, taken from the findings the run produced.
@@ -366,7 +353,7 @@ fn library_renders_masked_findings_in_rotation_order() {
 
     let mut page = Vec::new();
     let title = format!("git history of {}", fx.path.display());
-    html::write(&mut page, &outcome, &masked(&outcome.findings, rules), rules, &title).unwrap();
+    html::write(&mut page, &outcome, &report::masked(&outcome.findings, rules), rules, &title).unwrap();
     let page = String::from_utf8(page).unwrap();
     check_report(&page, &fx, rules, &expected, false);
     let doc = Html::parse_document(&page);
@@ -374,7 +361,7 @@ fn library_renders_masked_findings_in_rotation_order() {
     assert!(text(doc.root_element()).contains("org <b>acme</b> & 'co'"));
 
     // A rule a repository's config added cannot plant a link, even https.
-    let mut custom = masked(&outcome.findings, rules);
+    let mut custom = report::masked(&outcome.findings, rules);
     let mut planted = custom[0].clone();
     (planted.rule_id, planted.secret_sha256) = ("acme-token".into(), "0".repeat(64));
     planted.rotate_url = "https://evil.example/rotate".into();

@@ -2,6 +2,7 @@
 //! once, before any renderer sees a finding, so no output format can leak a
 //! secret by forgetting to mask it.
 
+pub mod html;
 mod json;
 pub mod redact;
 pub mod rotation;
@@ -9,6 +10,7 @@ pub mod sanitize;
 mod sarif;
 mod text;
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 use clap::ValueEnum;
@@ -27,6 +29,9 @@ pub enum Format {
     Jsonl,
     /// SARIF 2.1.0 for code-scanning platforms (secrets always masked).
     Sarif,
+    /// One self-contained HTML audit page (secrets masked unless both
+    /// --show-secrets and --html-show-secrets are given).
+    Html,
 }
 
 #[derive(Debug, Clone)]
@@ -37,6 +42,10 @@ pub struct ReportOptions {
     pub show_suppressed: bool,
     /// ANSI colours in text output.
     pub color: bool,
+    /// HTML only: secrets in full, which also needs `show_secrets`.
+    pub html_show_secrets: bool,
+    /// HTML only: what was scanned, for the page's heading.
+    pub title: String,
 }
 
 /// Writes `outcome` in the chosen format, secrets masked unless asked not to.
@@ -50,23 +59,45 @@ pub fn write(out: &mut dyn Write, outcome: &ScanOutcome, rules: &RuleSet, option
         Format::Jsonl => json::write_lines(out, &findings()),
         // SARIF masks on its own, whatever --show-secrets says.
         Format::Sarif => sarif::write(out, &outcome.findings, rules),
+        // An HTML report is a file that gets shared: full secrets need both flags.
+        Format::Html => {
+            let findings = if options.html_show_secrets { findings() } else { masked(&outcome.findings, rules) };
+            html::write(out, outcome, &findings, rules, &options.title)
+        }
     }
 }
 
 /// Copies of `findings` with every secret masked (names of env variables,
 /// which are not secrets, stay readable).
-fn masked(findings: &[Finding], rules: &RuleSet) -> Vec<Finding> {
-    let mut findings = findings.to_vec();
-    for finding in findings.iter_mut() {
-        let Some(rule) = rules.get(&finding.rule_id) else {
-            // A finding whose rule is unknown here (merged from another
-            // run) is masked with no prefix rather than shown.
-            redact::redact(finding, 0);
-            continue;
-        };
-        if !rule.spec.not_secret {
-            redact::redact(finding, redact::keyword_prefix_len(&finding.secret, &rule.spec.keywords));
+pub fn masked(findings: &[Finding], rules: &RuleSet) -> Vec<Finding> {
+    let prefix_len = |f: &Finding| -> Option<usize> {
+        match rules.get(&f.rule_id) {
+            // Names of env variables are not secrets.
+            Some(rule) if rule.spec.not_secret => None,
+            Some(rule) => Some(redact::keyword_prefix_len(&f.secret, &rule.spec.keywords)),
+            // A rule unknown here (merged from another run): no prefix shown.
+            None => Some(0),
+        }
+    };
+    // Every secret on a line, so each snippet of that line hides all of
+    // them, not only its own finding's.
+    let mut by_line: HashMap<(&str, usize), Vec<(&str, usize)>> = HashMap::new();
+    for f in findings {
+        if let Some(prefix) = prefix_len(f) {
+            by_line.entry((f.path.as_str(), f.line)).or_default().push((f.secret.as_str(), prefix));
         }
     }
     findings
+        .iter()
+        .map(|f| {
+            let mut shown = f.clone();
+            for &(secret, prefix) in by_line.get(&(f.path.as_str(), f.line)).map_or(&[][..], Vec::as_slice) {
+                shown.snippet = redact::mask_in(&shown.snippet, secret, prefix);
+            }
+            if let Some(prefix) = prefix_len(f) {
+                shown.secret = redact::mask(&f.secret, prefix);
+            }
+            shown
+        })
+        .collect()
 }

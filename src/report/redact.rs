@@ -2,8 +2,6 @@
 //! A masked key keeps its public prefix (so a reader knows what kind of key
 //! it is) and its last 4 characters (so its owner can tell which key).
 
-use crate::finding::Finding;
-
 /// Longest prefix ever shown.
 const MAX_PREFIX: usize = 16;
 /// Shortest secret of which the last 4 characters are shown; anything
@@ -30,15 +28,35 @@ pub fn keyword_prefix_len(secret: &str, keywords: &[String]) -> usize {
     keywords.iter().filter(|k| secret.starts_with(k.as_str())).map(|k| k.chars().count()).max().unwrap_or(0)
 }
 
-/// Masks the secret in a finding's `secret` and `snippet`.
-pub fn redact(finding: &mut Finding, prefix_len: usize) {
-    let masked = mask(&finding.secret, prefix_len);
-    // A multi-line secret (PEM) shows only its first line in the snippet.
-    let first_line = finding.secret.lines().next().unwrap_or_default();
-    if !first_line.is_empty() {
-        finding.snippet = finding.snippet.replace(first_line, &masked);
+/// Masks every occurrence of `secret` in `text`, and a piece of it cut off
+/// at either edge of a snippet (`...ab12` / `sk-proj-Qx...`), so no part of
+/// the secret longer than the mask itself shows. A multi-line secret (PEM)
+/// is matched by its first line.
+pub fn mask_in(text: &str, secret: &str, prefix_len: usize) -> String {
+    let secret = secret.lines().next().unwrap_or_default();
+    if secret.is_empty() {
+        return text.to_string();
     }
-    finding.secret = masked;
+    let mut out = text.replace(secret, &mask(secret, prefix_len));
+    // Edge pieces: the snippet starts with the end of the secret, or ends
+    // with its start (cut at 80 bytes from another finding on the line).
+    const MIN_PIECE: usize = 6;
+    let body = out.strip_prefix("...").unwrap_or(&out);
+    if let Some(n) = (MIN_PIECE..secret.len())
+        .rev()
+        .find(|&n| secret.is_char_boundary(secret.len() - n) && body.starts_with(&secret[secret.len() - n..]))
+    {
+        let start = out.len() - body.len();
+        out.replace_range(start..start + n, "*****");
+    }
+    let body = out.strip_suffix("...").unwrap_or(&out);
+    if let Some(n) =
+        (MIN_PIECE..secret.len()).rev().find(|&n| secret.is_char_boundary(n) && body.ends_with(&secret[..n]))
+    {
+        let end = body.len();
+        out.replace_range(end - n..end, "*****");
+    }
+    out
 }
 
 #[cfg(test)]
@@ -52,5 +70,13 @@ mod tests {
         assert_eq!(mask("short", 0), "*****");
         // A long keyword prefix on a short secret cannot expose the middle.
         assert_eq!(mask("abcdefghijklmnop", 16), "abcd...mnop");
+    }
+
+    #[test]
+    fn pieces_at_snippet_edges_are_masked_too() {
+        let secret = "sk-proj-Qx7Lm2Vb9Tn4Rk8Wd3";
+        assert_eq!(mask_in("k = 'sk-proj-Qx7Lm2Vb9Tn4Rk8Wd3'", secret, 8), "k = 'sk-proj-...8Wd3'");
+        assert_eq!(mask_in("...Vb9Tn4Rk8Wd3' other", secret, 8), "...*****' other");
+        assert_eq!(mask_in("other 'sk-proj-Qx7Lm2...", secret, 8), "other '*****...");
     }
 }
