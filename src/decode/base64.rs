@@ -1,0 +1,231 @@
+//! base64 and base64url (chain `base64`).
+//!
+//! Kubernetes `Secret` manifests keep every value in base64, Docker's
+//! `config.json` stores `auth` as base64 of `user:token`, `.npmrc` has
+//! `_auth`, CI variables and Helm values carry whole base64'd `.env` files.
+//! A regex sees none of it. This decoder takes every run of base64
+//! characters of at least [`MIN_CHARS`] (one alphabet: `+/` or `-_`, never
+//! both; a length base64 allows; line-wrapped blocks joined), decodes the
+//! first few bytes and gives up unless they read as text, then decodes the
+//! whole run and keeps it only if it is mostly printable and has no NUL.
+//! Images, hashes, identifiers and keys themselves decode to binary and are
+//! dropped after a few dozen bytes of work. Kept runs go into one view, each
+//! on its own line after the text that preceded it (`OPENAI_API_KEY: `), so
+//! context rules still see their keyword.
+
+use base64::Engine as _;
+use base64::alphabet::{STANDARD, URL_SAFE};
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+
+use super::map::ViewBuf;
+use super::{Limits, View, cap, context_start, finish, mostly_text};
+
+/// Shortest run taken for base64 (18 decoded bytes).
+const MIN_CHARS: usize = 24;
+/// Longest run decoded; longer ones are images or archives, not secrets.
+const MAX_CHARS: usize = 4 << 20;
+/// Wrapped lines shorter than this are not joined with the next one.
+const MIN_WRAP: usize = 60;
+
+const ALNUM: u8 = 1;
+const STD: u8 = 2;
+const URL: u8 = 4;
+
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = if b.is_ascii_alphanumeric() {
+            ALNUM
+        } else if b == b'+' || b == b'/' {
+            STD
+        } else if b == b'-' || b == b'_' {
+            URL
+        } else {
+            0
+        };
+        i += 1;
+    }
+    t
+};
+
+fn engine(url: bool) -> GeneralPurpose {
+    let config = GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true);
+    GeneralPurpose::new(if url { &URL_SAFE } else { &STANDARD }, config)
+}
+
+/// A maximal run of base64 characters at `start..end`, then `pad` `=`s.
+struct Run {
+    start: usize,
+    end: usize,
+    pad: usize,
+    class: u8,
+}
+
+fn run_at(bytes: &[u8], mut i: usize) -> Run {
+    let start = i;
+    let mut class = 0;
+    while let Some(&b) = bytes.get(i) {
+        let c = CLASS[b as usize];
+        if c == 0 {
+            break;
+        }
+        class |= c;
+        i += 1;
+    }
+    let pad = bytes.get(i..).unwrap_or_default().iter().take(2).take_while(|&&b| b == b'=').count();
+    Run { start, end: i, pad, class }
+}
+
+pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Option<View> {
+    let mut view = ViewBuf::default();
+    let (std_engine, url_engine) = (engine(false), engine(true));
+    let mut chars: Vec<u8> = Vec::new();
+    let mut pieces: Vec<(usize, usize)> = Vec::new();
+    let mut decoded: Vec<u8> = Vec::new();
+    let (mut i, mut floor) = (0, 0);
+    while i < bytes.len() {
+        if CLASS[bytes[i] as usize] == 0 {
+            i += 1;
+            continue;
+        }
+        let mut run = run_at(bytes, i);
+        i = run.end + run.pad;
+        if run.end - run.start < MIN_CHARS || run.class == ALNUM | STD | URL || run.class & ALNUM == 0 {
+            continue;
+        }
+        pieces.clear();
+        pieces.push((run.start, run.end));
+        // Join line-wrapped base64 (`base64` wraps at 76, PEM at 64).
+        let mut class = run.class;
+        while run.pad == 0 && (run.end - run.start) % 4 == 0 && run.end - run.start >= MIN_WRAP {
+            let mut j = run.end;
+            if bytes.get(j) == Some(&b'\r') {
+                j += 1;
+            }
+            if bytes.get(j) != Some(&b'\n') {
+                break;
+            }
+            j += 1;
+            while matches!(bytes.get(j), Some(b' ' | b'\t')) && j - run.end < 64 {
+                j += 1;
+            }
+            let next = run_at(bytes, j);
+            if next.end == next.start || (class | next.class) == ALNUM | STD | URL {
+                break;
+            }
+            class |= next.class;
+            pieces.push((next.start, next.end));
+            i = next.end + next.pad;
+            run = next;
+        }
+        let total: usize = pieces.iter().map(|&(s, e)| e - s).sum();
+        if total > MAX_CHARS || (total + run.pad) % 4 == 1 || (run.pad > 0 && (total + run.pad) % 4 != 0) {
+            continue;
+        }
+        let engine = if class & URL != 0 { &url_engine } else { &std_engine };
+        // Cheap rejection: the first 32 characters must decode to text.
+        let head = &bytes[pieces[0].0..pieces[0].1];
+        let head = &head[..head.len().min(32) / 4 * 4];
+        decoded.clear();
+        if engine.decode_vec(head, &mut decoded).is_err() || !mostly_text(&decoded) {
+            continue;
+        }
+        chars.clear();
+        for &(s, e) in &pieces {
+            chars.extend_from_slice(&bytes[s..e]);
+        }
+        decoded.clear();
+        if engine.decode_vec(&chars, &mut decoded).is_err() || !mostly_text(&decoded) {
+            continue;
+        }
+        let ctx = context_start(bytes, pieces[0].0, floor);
+        view.copy(&bytes[ctx..pieces[0].0], ctx);
+        // Every piece but the last is a multiple of 4 characters, so piece
+        // `k` decodes to the bytes from 3/4 of its character offset on.
+        let mut offset = 0;
+        for &(s, e) in &pieces {
+            let from = (offset / 4 * 3).min(decoded.len());
+            offset += e - s;
+            let to = if offset == total { decoded.len() } else { (offset / 4 * 3).min(decoded.len()) };
+            view.ratio(&decoded[from..to], s, 3, 4);
+        }
+        view.point(b"\n", run.end);
+        floor = i;
+        if view.len() >= cap(limits) {
+            break;
+        }
+    }
+    finish(view, "base64")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
+
+    const KEY: &str = "sk-proj-Zq8Lm2Xv9Tb4Nc7Rk1Wp5Ys3Hd6Fg0JxT3BlbkFJAa1Bb2Cc3Dd4Ee5Ff6Gg7";
+
+    #[test]
+    fn kubernetes_secret_values_decode() {
+        let text = format!(
+            "apiVersion: v1\nkind: Secret\ndata:\n  OPENAI_API_KEY: {}\n  PORT: ODA4MA==\n",
+            B64.encode(KEY)
+        );
+        let view = decode(text.as_bytes(), &Limits::default()).unwrap();
+        assert_eq!(view.chain, ["base64"]);
+        let s = String::from_utf8(view.bytes.clone()).unwrap();
+        assert_eq!(s, format!("  OPENAI_API_KEY: {KEY}\n"));
+        let k = s.find("sk-").unwrap();
+        let tok = text.find(&B64.encode(KEY)).unwrap();
+        assert_eq!(view.map.to_original(k), tok);
+        // Byte 3 of the key starts at character 4 of the token.
+        assert_eq!(view.map.to_original(k + 3), tok + 4);
+        assert_eq!(view.map.to_original(k + 4), tok + 5);
+    }
+
+    #[test]
+    fn docker_auth_and_base64url() {
+        let auth = B64.encode(format!("octocat:ghp_{}", "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5"));
+        let text = format!("{{\"auths\":{{\"ghcr.io\":{{\"auth\":\"{auth}\"}}}}}}");
+        let view = decode(text.as_bytes(), &Limits::default()).unwrap();
+        assert!(String::from_utf8(view.bytes).unwrap().ends_with("\"auth\":\"octocat:ghp_aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5\n"));
+        let enc = B64URL.encode("token=???>>>???>>> and more text here");
+        assert!(enc.contains('_') || enc.contains('-'));
+        let view = decode(enc.as_bytes(), &Limits::default()).unwrap();
+        assert_eq!(view.bytes, b"token=???>>>???>>> and more text here\n");
+    }
+
+    #[test]
+    fn wrapped_base64_is_joined() {
+        let secret = format!("OPENAI_API_KEY={KEY}\nOTHER=1\n").repeat(3);
+        let enc = B64.encode(&secret);
+        let wrapped: Vec<&str> = enc.as_bytes().chunks(76).map(|c| std::str::from_utf8(c).unwrap()).collect();
+        let text = format!("blob: |\n  {}\n", wrapped.join("\n  "));
+        let view = decode(text.as_bytes(), &Limits::default()).unwrap();
+        let s = String::from_utf8(view.bytes.clone()).unwrap();
+        assert!(s.ends_with(&format!("{secret}\n")));
+        // A byte in the second line maps into the second line.
+        let k = s.find(&secret).unwrap() + 57 + 3;
+        let second = text.find(wrapped[1]).unwrap();
+        assert_eq!(view.map.to_original(k), second + 4);
+    }
+
+    #[test]
+    fn binary_keys_paths_and_credentials_urls_give_nothing() {
+        let img = B64.encode([0x89u8, b'P', b'N', b'G', 0, 0, 0, 13, 0xff, 0xfe, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+        let texts = [
+            format!("data:image/png;base64,{img}"),
+            format!("key = \"{KEY}\""),
+            "https://octocat:ghp_aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5@github.com\n".into(),
+            "/usr/lib/x86_64-linux-gnu/libssl.so.3 some_long_identifier_name_here".into(),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".into(),
+        ];
+        for t in &texts {
+            assert!(decode(t.as_bytes(), &Limits::default()).is_none(), "{t}");
+        }
+    }
+}

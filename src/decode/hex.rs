@@ -1,0 +1,117 @@
+//! Hex-encoded text (chain `hex`).
+//!
+//! Obfuscated configs and some CI tools store a key as the hex of its bytes
+//! (`736b2d616e742d...`), sometimes behind `0x`. A run of at least
+//! [`MIN_DIGITS`] hex digits of even length and one letter case, standing
+//! alone (not the tail of a longer word), is decoded when its first bytes
+//! and then all of it read as text. Digests, ids and colours decode to
+//! binary and are dropped after 16 bytes of work.
+
+use super::map::ViewBuf;
+use super::{Limits, View, cap, context_start, finish, mostly_text};
+
+/// Shortest run taken (20 decoded bytes; shorter keys do not exist).
+const MIN_DIGITS: usize = 40;
+/// Longest run decoded.
+const MAX_DIGITS: usize = 2 << 20;
+
+fn nibble(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+fn decode_into(digits: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    for pair in digits.chunks_exact(2) {
+        if let (Some(h), Some(l)) = (nibble(pair[0]), nibble(pair[1])) {
+            out.push(h << 4 | l);
+        }
+    }
+}
+
+pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Option<View> {
+    let mut view = ViewBuf::default();
+    let mut decoded = Vec::new();
+    let (mut i, mut floor) = (0, 0);
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_hexdigit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let (mut upper, mut lower) = (false, false);
+        while let Some(&b) = bytes.get(i) {
+            if !b.is_ascii_hexdigit() {
+                break;
+            }
+            upper |= b.is_ascii_uppercase();
+            lower |= b.is_ascii_lowercase();
+            i += 1;
+        }
+        let len = i - start;
+        let before = start.checked_sub(1).and_then(|p| bytes.get(p)).copied();
+        let prefixed = before == Some(b'x') && start >= 2 && matches!(bytes[start - 2], b'0' | b'\\');
+        let glued = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if len < MIN_DIGITS || len > MAX_DIGITS || len % 2 != 0 || (upper && lower) {
+            continue;
+        }
+        if (glued(before) && !prefixed) || glued(bytes.get(i).copied()) {
+            continue;
+        }
+        let digits = &bytes[start..i];
+        decode_into(&digits[..32], &mut decoded);
+        if !mostly_text(&decoded) {
+            continue;
+        }
+        decode_into(digits, &mut decoded);
+        if !mostly_text(&decoded) {
+            continue;
+        }
+        let ctx = context_start(bytes, start, floor);
+        view.copy(&bytes[ctx..start], ctx);
+        view.ratio(&decoded, start, 1, 2);
+        view.point(b"\n", i);
+        floor = i;
+        if view.len() >= cap(limits) {
+            break;
+        }
+    }
+    finish(view, "hex")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "sk-ant-api03-Zq8Lm2Xv9Tb4Nc7Rk1Wp5Ys3Hd6Fg0Jx";
+
+    #[test]
+    fn hex_key_decodes_with_map() {
+        let enc = hex::encode(KEY);
+        let text = format!("ANTHROPIC_KEY_HEX=0x{enc}\n");
+        let view = decode(text.as_bytes(), &Limits::default()).unwrap();
+        assert_eq!(view.chain, ["hex"]);
+        let s = String::from_utf8(view.bytes.clone()).unwrap();
+        assert_eq!(s, format!("ANTHROPIC_KEY_HEX=0x{KEY}\n"));
+        let k = s.find("sk-").unwrap();
+        let tok = text.find(&enc).unwrap();
+        assert_eq!(view.map.to_original(k), tok);
+        assert_eq!(view.map.to_original(k + 5), tok + 10);
+        let upper = hex::encode_upper(KEY);
+        assert!(decode(upper.as_bytes(), &Limits::default()).is_some());
+    }
+
+    #[test]
+    fn digests_mixed_case_and_odd_runs_give_nothing() {
+        let texts = [
+            "commit 9fceb02d0ae598e95dc970b74767f19372d61af8".to_string(),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".into(),
+            format!("{}a", hex::encode(KEY)),
+            format!("g{}", hex::encode(KEY)),
+            hex::encode(KEY).replacen('a', "A", 1),
+            hex::encode("short"),
+        ];
+        for t in &texts {
+            assert!(decode(t.as_bytes(), &Limits::default()).is_none(), "{t}");
+        }
+    }
+}

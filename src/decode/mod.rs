@@ -1,0 +1,289 @@
+//! Decoders: where a line-by-line regex misses a key, decode and scan again.
+//!
+//! Real leaks hide behind encodings: a key in a JSON string with `\u002d`
+//! for its dashes, a notebook cell, a `%2D` in a query string, a Kubernetes
+//! `Secret` whose values are base64, a UTF-16 `.reg` export, a source map's
+//! `sourcesContent`, a key split into `"sk-ant-" + "…"`, a `.env` inside a
+//! `.jar`. Each decoder here turns (part of) a blob into a [`View`]: decoded
+//! bytes that the *same* engine scans, an [`OffsetMap`] back to the original
+//! blob (so findings keep the file's real line and column) and the `chain`
+//! of decodings that found them. Archives are different: their members are
+//! new blobs with their own paths ([`members`], [`expand`]).
+//!
+//! Everything here is pure: bytes in, views out, no I/O and no knowledge of
+//! the engine or the rules. [`views`] runs on every text file, so each
+//! decoder starts with a cheap check (a `memchr` for `\`, `%` or NUL, a
+//! table-driven scan for long base64 runs, the path for notebooks and source
+//! maps) and returns nothing when nothing applies. Every scan is linear;
+//! candidate regions are bounded and never overlap, and views are capped at
+//! [`Limits::max_view_bytes`], so a 20 MB one-line bundle costs one pass.
+//!
+//! Views overlap the raw blob on purpose (a decoded region keeps up to
+//! [`CONTEXT`] bytes of the text before it, so `MISTRAL_API_KEY: <base64>`
+//! still gives a context rule its keyword): a caller scanning the raw bytes
+//! and the views must drop a view match whose rule and mapped original
+//! offset it already has.
+
+mod archive;
+mod base64;
+mod concat;
+mod hex;
+mod json;
+mod json_escape;
+mod map;
+mod notebook;
+mod sourcemap;
+mod url;
+mod utf16;
+
+pub use archive::{Budget, expand, members};
+pub use map::OffsetMap;
+
+use map::ViewBuf;
+
+/// One decoded view of (part of) a blob.
+#[derive(Debug, Clone)]
+pub struct View {
+    /// Decoded bytes to scan.
+    pub bytes: Vec<u8>,
+    /// How they were obtained, outermost first: `["base64"]`,
+    /// `["json-string", "base64"]`, `["utf-16le"]`, `["notebook"]`, ...
+    pub chain: Vec<&'static str>,
+    /// Maps an offset in `bytes` to an offset in the original blob.
+    pub map: OffsetMap,
+    /// Extra location: `cell 3` in a notebook, the source's name for a
+    /// source map's `sourcesContent` entry.
+    pub note: Option<String>,
+}
+
+/// A file inside an archive: a new blob with its own path.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// Path inside the archive (`inner/path`; for [`expand`], nested
+    /// archives are joined with `!`: `lib/a.jar!config/.env`).
+    pub path: String,
+    pub bytes: Vec<u8>,
+    /// Archive formats from the outermost in: `["zip"]`, `["zip", "tar.gz"]`.
+    pub chain: Vec<&'static str>,
+}
+
+/// Bounds on decoding work and output.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Longest chain of text decodings (`base64` inside `base64` is 2).
+    pub max_depth: u32,
+    /// Archives nested deeper than this are not opened (with a note).
+    pub max_archive_depth: u32,
+    /// Decompressed bytes per archive tree, all members and levels together.
+    pub max_total_out: u64,
+    /// Decompressed/compressed ratio past which a member is a bomb (checked
+    /// once a member passes [`RATIO_FLOOR`] bytes).
+    pub max_ratio: u64,
+    /// Bytes kept of one member; a larger member is cut (with a note).
+    pub max_member_size: u64,
+    /// Bytes in one view; decoders stop adding regions past it.
+    pub max_view_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_depth: 2,
+            max_archive_depth: 3,
+            max_total_out: 256 << 20,
+            max_ratio: 100,
+            max_member_size: 25 << 20,
+            max_view_bytes: 16 << 20,
+        }
+    }
+}
+
+/// Decompressed bytes a member may reach before the ratio is checked: a
+/// small text file legitimately compresses far better than 100:1.
+pub const RATIO_FLOOR: u64 = 1 << 20;
+
+/// Bytes of original text kept before a decoded region, for context rules.
+pub const CONTEXT: usize = 48;
+
+/// Shortest run of key characters that makes a decoded region worth a view.
+const MIN_TOKEN: usize = 16;
+
+/// Text decodings of `bytes` (not including the raw bytes themselves).
+/// `path` selects the structural decoders (`.ipynb`, `.map`).
+pub fn views(bytes: &[u8], path: &str, limits: &Limits) -> Vec<View> {
+    // Maps use u32 offsets; larger blobs are past any sane size cap.
+    if bytes.len() >= u32::MAX as usize || limits.max_depth == 0 {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    out.extend(utf16::decode(bytes, limits));
+    let lower = path.to_ascii_lowercase();
+    let mut structured = false;
+    if lower.ends_with(".ipynb") {
+        let cells = notebook::decode(bytes, limits);
+        structured = !cells.is_empty();
+        out.extend(cells);
+    }
+    if sourcemap::applies(&lower, bytes) {
+        let sources = sourcemap::decode(bytes, limits);
+        structured |= !sources.is_empty();
+        out.extend(sources);
+    }
+    token_views(bytes, limits, !structured, &mut out);
+    // Decode the decoded: a base64 inside a JSON string, inside a base64.
+    let mut i = 0;
+    while i < out.len() {
+        if out[i].chain.len() < limits.max_depth as usize {
+            let mut inner = Vec::new();
+            token_views(&out[i].bytes, limits, true, &mut inner);
+            let outer = &out[i];
+            let nested: Vec<View> = inner
+                .into_iter()
+                .map(|v| View {
+                    map: v.map.compose(&outer.map),
+                    chain: outer.chain.iter().chain(&v.chain).copied().collect(),
+                    note: outer.note.clone(),
+                    bytes: v.bytes,
+                })
+                .collect();
+            out.extend(nested);
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The decoders that find encoded tokens anywhere in text.
+fn token_views(bytes: &[u8], limits: &Limits, escapes: bool, out: &mut Vec<View>) {
+    if escapes {
+        out.extend(json_escape::decode(bytes, limits));
+    }
+    out.extend(url::decode(bytes, limits));
+    out.extend(base64::decode(bytes, limits));
+    out.extend(hex::decode(bytes, limits));
+    out.extend(concat::decode(bytes, limits));
+}
+
+/// Characters of keys and tokens (base64 and base64url included).
+pub(crate) fn is_key_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+' | b'/' | b'=' | b'.' | b'~')
+}
+
+/// Decoded bytes that read as text: no NUL, and at least 90% printable
+/// characters (ASCII graphic or space, tab, newline, or valid non-control
+/// UTF-8).
+pub(crate) fn mostly_text(bytes: &[u8]) -> bool {
+    if bytes.is_empty() || memchr::memchr(0, bytes).is_some() {
+        return false;
+    }
+    let (mut good, mut bad) = (0usize, 0usize);
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if !c.is_control() || matches!(c, '\t' | '\n' | '\r') {
+                good += c.len_utf8();
+            } else {
+                bad += c.len_utf8();
+            }
+        }
+        bad += chunk.invalid().len();
+    }
+    bad * 10 <= good + bad
+}
+
+/// Start of the context kept before a region at `at`: up to [`CONTEXT`]
+/// bytes back, not past `floor` nor before the start of the line.
+pub(crate) fn context_start(bytes: &[u8], at: usize, floor: usize) -> usize {
+    let lo = at.saturating_sub(CONTEXT).max(floor).min(at);
+    match memchr::memrchr(b'\n', bytes.get(lo..at).unwrap_or_default()) {
+        Some(nl) => lo + nl + 1,
+        None => lo,
+    }
+}
+
+/// Whether a decoded region holds a run of at least [`MIN_TOKEN`] key
+/// characters that an escape produced, or that starts right after one (a
+/// key after a literal `\n` is glued to the `n` in the raw text).
+#[derive(Debug, Default)]
+pub(crate) struct Relevance {
+    run: usize,
+    touched: bool,
+    prev_escaped: bool,
+    pub(crate) hit: bool,
+}
+
+impl Relevance {
+    pub(crate) fn feed(&mut self, bytes: &[u8], escaped: bool) {
+        for &b in bytes {
+            if is_key_byte(b) {
+                if self.run == 0 {
+                    self.touched = self.prev_escaped;
+                }
+                self.touched |= escaped;
+                self.run += 1;
+                self.hit |= self.touched && self.run >= MIN_TOKEN;
+            } else {
+                self.run = 0;
+            }
+            self.prev_escaped = escaped;
+        }
+    }
+}
+
+/// Wraps an aggregated view, or nothing when no region was kept.
+pub(crate) fn finish(buf: ViewBuf, chain: &'static str) -> Option<View> {
+    if buf.len() == 0 {
+        return None;
+    }
+    let (bytes, map) = buf.finish();
+    Some(View { bytes, chain: vec![chain], map, note: None })
+}
+
+/// A view's size cap as `usize`.
+pub(crate) fn cap(limits: &Limits) -> usize {
+    usize::try_from(limits.max_view_bytes).unwrap_or(usize::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_detection() {
+        assert!(mostly_text(b"user:ghp_abcdefghijklmnop"));
+        assert!(mostly_text("naïve café\n".as_bytes()));
+        assert!(!mostly_text(b"ab\0cd"));
+        assert!(!mostly_text(&[0xff, 0xfe, 0x81, 0x90, 0x12, 0x13, b'a']));
+        assert!(!mostly_text(b""));
+    }
+
+    #[test]
+    fn context_stops_at_line_start() {
+        let text = b"first line\nKEY: value";
+        assert_eq!(context_start(text, 16, 0), 11);
+        assert_eq!(context_start(text, 16, 14), 14);
+        let long = [b'a'; 100];
+        assert_eq!(context_start(&long, 100, 0), 100 - CONTEXT);
+    }
+
+    #[test]
+    fn relevance_needs_an_escape_in_or_before_a_long_run() {
+        let mut r = Relevance::default();
+        r.feed(b"sk-ant-api03-abcdefgh", false);
+        assert!(!r.hit);
+        let mut r = Relevance::default();
+        r.feed(b"\n", true);
+        r.feed(b"sk-ant-api03-abcdefgh", false);
+        assert!(r.hit);
+        let mut r = Relevance::default();
+        r.feed(b"short", false);
+        r.feed(b"-", true);
+        r.feed(b"abc ", false);
+        assert!(!r.hit);
+    }
+
+    #[test]
+    fn plain_source_has_no_views() {
+        let src = b"fn main() {\n    let x = 1 + 2;\n    println!(\"{x}\\n\");\n}\n";
+        assert!(views(src, "main.rs", &Limits::default()).is_empty());
+    }
+}
