@@ -261,7 +261,7 @@ fn text_output_groups_by_file_strips_control_characters_and_summarises() {
     assert!(!text.contains('\x1b') && !text.contains('\x07'), "raw control characters in: {text:?}");
     assert!(text.contains("\\x1b]0;owned\\x07"), "{text}");
     assert!(text.starts_with("evil.py\n  1:6  high  groq-api-key  gsk_..."), "{text}");
-    assert!(text.contains("1 finding in 1 file · scanned 1 file"), "{text}");
+    assert!(text.contains("1 finding (1 high) in 1 file · scanned 1 file"), "{text}");
 }
 
 #[test]

@@ -132,8 +132,23 @@ fn write_rotation(out: &mut dyn Write, findings: &[Finding], rules: &RuleSet, st
     writeln!(out)
 }
 
+/// Findings grouped by file, the files with the most severe findings first.
 fn write_groups(out: &mut dyn Write, findings: &[Finding], style: &Style) -> io::Result<()> {
-    for group in findings.chunk_by(|a, b| a.path == b.path) {
+    let mut worst: std::collections::HashMap<&str, Severity> = std::collections::HashMap::new();
+    for f in findings {
+        let w = worst.entry(f.path.as_str()).or_insert(f.severity);
+        *w = (*w).max(f.severity);
+    }
+    let mut ordered: Vec<&Finding> = findings.iter().collect();
+    ordered.sort_by(|a, b| {
+        (std::cmp::Reverse(worst[a.path.as_str()]), &a.path, a.line, a.column).cmp(&(
+            std::cmp::Reverse(worst[b.path.as_str()]),
+            &b.path,
+            b.line,
+            b.column,
+        ))
+    });
+    for group in ordered.chunk_by(|a, b| a.path == b.path) {
         writeln!(out, "{}", style.paint("1", &for_terminal(&group[0].path)))?;
         for f in group {
             writeln!(
@@ -208,8 +223,21 @@ fn summary(outcome: &ScanOutcome, findings: &[Finding]) -> String {
     let stats = &outcome.stats;
     let mut files: Vec<&str> = findings.iter().map(|f| f.path.as_str()).collect();
     files.dedup();
+    let mut by_severity: Vec<(Severity, usize)> = Vec::new();
+    for severity in [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Warning] {
+        let n = findings.iter().filter(|f| f.severity == severity).count();
+        if n > 0 {
+            by_severity.push((severity, n));
+        }
+    }
+    let severities = if by_severity.is_empty() {
+        String::new()
+    } else {
+        let parts: Vec<String> = by_severity.iter().map(|(s, n)| format!("{n} {}", s.as_str())).collect();
+        format!(" ({})", parts.join(", "))
+    };
     let mut line = format!(
-        "{} in {} · scanned {}, {} in {} ms",
+        "{}{severities} in {} · scanned {}, {} in {} ms",
         plural(findings.len() as u64, "finding"),
         plural(files.len() as u64, "file"),
         plural(stats.files_scanned, "file"),
