@@ -369,3 +369,46 @@ fn empty_repository_is_clean_with_a_note() {
     assert_eq!(code, 0);
     assert!(doc["notes"].to_string().contains("no commits"), "{doc:#}");
 }
+
+#[test]
+fn worktrees_submodules_lfs_pointers_and_huge_blobs() {
+    let mut repo = Repo::new();
+    let k = key("openai-project", 20);
+    repo.commit("app.env", &format!("K={k}\n"), "key");
+    // An LFS pointer and a blob over the size cap.
+    repo.commit(
+        "model.bin",
+        "version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345\n",
+        "lfs pointer",
+    );
+    repo.commit("big.txt", &format!("{}\nK={}\n", "x".repeat(3000), key("github-classic", 21)), "big file");
+    // A submodule entry (a gitlink), added without cloning anything.
+    let head = repo.git(&["rev-parse", "HEAD"]);
+    repo.git(&["update-index", "--add", "--cacheinfo", &format!("160000,{head},vendor/lib")]);
+    repo.git(&["commit", "-q", "-m", "submodule"]);
+    // A linked worktree is the same repository.
+    let wt = repo.path.parent().unwrap().join("wt");
+    repo.git(&["worktree", "add", "-q", wt.to_str().unwrap()]);
+
+    let (code, doc) = run_json(&["git", "--max-file-size", "2K", "."], &wt);
+    assert_eq!(code, 1);
+    let paths: Vec<&str> = findings(&doc).iter().map(|f| f["path"].as_str().unwrap()).collect();
+    assert_eq!(paths, vec!["app.env"], "big.txt is over the cap");
+    let notes = doc["notes"].to_string();
+    assert!(notes.contains("submodule") && notes.contains("LFS"), "{notes}");
+    assert_eq!(doc["stats"]["skipped"]["too-large"], 1);
+}
+
+#[cfg(unix)]
+#[test]
+fn non_utf8_paths_are_reported_readably() {
+    use std::os::unix::ffi::OsStrExt;
+    let mut repo = Repo::new();
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9.env");
+    fs::write(repo.path.join(name), format!("K={}\n", key("openai-project", 22))).unwrap();
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "latin-1 name"]);
+    let (code, doc) = run_json(&["git", "."], &repo.path);
+    assert_eq!(code, 1);
+    assert_eq!(findings(&doc)[0]["path"], "caf\u{fffd}.env");
+}
