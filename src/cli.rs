@@ -437,8 +437,13 @@ impl Session {
 const DEFAULT_MAX_FILE_SIZE: u64 = 25 << 20;
 
 fn scan(args: ScanArgs) -> Result<u8> {
-    let threads = thread_count(args.output.threads);
-    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths };
+    let (session, outcome) = scan_paths(&args)?;
+    session.finish(outcome, &args.verify, &args.output)
+}
+
+/// The filesystem/stdin scan shared by `scan` and `baseline create`.
+fn scan_paths(args: &ScanArgs) -> Result<(Session, ScanOutcome)> {
+    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
     let root = paths.iter().find(|p| p.as_os_str() != "-").cloned().unwrap_or_else(|| PathBuf::from("."));
     let mut session = Session::start(&root, &args.output, args.max_file_size)?;
     let shown = |p: &PathBuf| {
@@ -458,11 +463,11 @@ fn scan(args: ScanArgs) -> Result<u8> {
         respect_ignore_files: !args.no_ignore && session.respect_ignore_files,
         follow_symlinks: args.follow,
         max_file_size: session.max_file_size,
-        threads,
+        threads: thread_count(args.output.threads),
     };
     source::fs::walk(&files, &options, &collector);
     let outcome = collector.finish();
-    session.finish(outcome, &args.verify, &args.output)
+    Ok((session, outcome))
 }
 
 /// Where a repository's `.leakhound.toml` lives: its work tree, or the
@@ -515,18 +520,7 @@ fn staged(args: StagedArgs) -> Result<u8> {
 
 fn create_baseline(mut args: ScanArgs) -> Result<u8> {
     let target = args.output.output.take().unwrap_or_else(|| PathBuf::from(".leakhound-baseline.json"));
-    let threads = thread_count(args.output.threads);
-    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
-    let session = Session::start(&paths[0], &args.output, args.max_file_size)?;
-    let collector = Collector::new(&session.detector);
-    let options = WalkOptions {
-        respect_ignore_files: !args.no_ignore && session.respect_ignore_files,
-        follow_symlinks: args.follow,
-        max_file_size: session.max_file_size,
-        threads,
-    };
-    source::fs::walk(&paths, &options, &collector);
-    let outcome = collector.finish();
+    let (_, outcome) = scan_paths(&args)?;
     Baseline::from_findings(&outcome.findings).save(&target)?;
     eprintln!("leakhound: recorded {} findings in {} (hashes only)", outcome.findings.len(), target.display());
     Ok(if outcome.has_errors() { exit::ERROR } else { exit::CLEAN })

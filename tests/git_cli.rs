@@ -3,60 +3,14 @@
 
 mod common;
 
+use common::repo::Repo;
+
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command as Std;
 
 use assert_cmd::Command;
 use serde_json::Value;
-
-/// A scratch repository driven through the git CLI, with deterministic
-/// authors and dates (one minute apart) so "first commit" is well defined.
-struct Repo {
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-    clock: u64,
-}
-
-impl Repo {
-    fn new() -> Repo {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("repo");
-        fs::create_dir(&path).unwrap();
-        let mut repo = Repo { _dir: dir, path, clock: 1_700_000_000 };
-        repo.git(&["init", "-q", "-b", "main"]);
-        repo
-    }
-
-    fn git(&mut self, args: &[&str]) -> String {
-        self.clock += 60;
-        let date = format!("{} +0000", self.clock);
-        let out = Std::new("git")
-            .current_dir(&self.path)
-            .args(["-c", "user.name=Dev One", "-c", "user.email=dev@example.com", "-c", "commit.gpgsign=false"])
-            .args(args)
-            .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_DATE", &date)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    }
-
-    fn write(&self, path: &str, text: &str) {
-        let full = self.path.join(path);
-        fs::create_dir_all(full.parent().unwrap()).unwrap();
-        fs::write(full, text).unwrap();
-    }
-
-    /// Writes, stages everything and commits; returns the commit id.
-    fn commit(&mut self, path: &str, text: &str, message: &str) -> String {
-        self.write(path, text);
-        self.git(&["add", "-A"]);
-        self.git(&["commit", "-q", "-m", message]);
-        self.git(&["rev-parse", "HEAD"])
-    }
-}
 
 fn leakhound() -> Command {
     Command::cargo_bin("leakhound").unwrap()

@@ -10,10 +10,11 @@
 
 mod common;
 
+use common::repo::Repo;
+
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command as Std;
 use std::sync::Arc;
 
 use assert_cmd::Command;
@@ -38,9 +39,8 @@ const HOSTILE_SUMMARY: &str = "add <em>helper</em> & \"more\"";
 
 /// The scratch repository and the four keys planted in it.
 struct Fixture {
-    _dir: tempfile::TempDir,
+    repo: Repo,
     path: PathBuf,
-    clock: u64,
     /// Added to `config/settings.py`, then removed (server-side).
     removed: String,
     /// Still in `src/app.js`, an SDK opted into the browser (client-side).
@@ -53,19 +53,15 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Fixture {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("repo");
-        fs::create_dir(&path).unwrap();
+        let repo = Repo::with_step(86_400);
         let mut fx = Fixture {
-            _dir: dir,
-            path,
-            clock: 1_700_000_000,
+            path: repo.path.clone(),
+            repo,
             removed: key("openai-project", 501),
             client: key("anthropic-api", 502),
             hostile_name: key("openai-project", 503),
             hostile_line: key("google", 504),
         };
-        fx.git(&["init", "-q", "-b", "main"]);
         fx.commit("README.md", "# app\n", "initial");
         let settings = format!("DEBUG = True\nOPENAI_API_KEY = \"{}\"\n", fx.removed);
         fx.commit("config/settings.py", &settings, "add settings");
@@ -87,26 +83,11 @@ impl Fixture {
     }
 
     fn git(&mut self, args: &[&str]) -> String {
-        self.clock += 86_400;
-        let date = format!("{} +0000", self.clock);
-        let out = Std::new("git")
-            .current_dir(&self.path)
-            .args(["-c", "user.name=Dev One", "-c", "user.email=dev@example.com", "-c", "commit.gpgsign=false"])
-            .args(args)
-            .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_DATE", &date)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
+        self.repo.git(args)
     }
 
     fn commit(&mut self, path: &str, text: &str, message: &str) {
-        let full = self.path.join(path);
-        fs::create_dir_all(full.parent().unwrap()).unwrap();
-        fs::write(full, text).unwrap();
-        self.git(&["add", "-A"]);
-        self.git(&["commit", "-q", "-m", message]);
+        self.repo.commit(path, text, message);
     }
 
     fn keys(&self) -> [&str; 4] {

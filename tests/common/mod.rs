@@ -8,6 +8,7 @@
 #![allow(dead_code)] // each test binary uses a different part
 
 pub mod mock;
+pub mod repo;
 
 use std::fs;
 use std::path::Path;
