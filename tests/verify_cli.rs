@@ -283,3 +283,67 @@ fn the_cache_answers_without_asking_again() {
     let stored = fs::read_to_string(&cache).unwrap();
     assert!(!stored.contains(&k), "the cache holds the secret");
 }
+
+#[test]
+fn aws_key_pairs_are_checked_with_a_signed_sts_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let (live_id, live_secret) = (key("aws-id", 30), key("aws-secret", 31));
+    let (dead_id, dead_secret) = (key("aws-id", 32), key("aws-secret", 33));
+    let lonely = key("aws-id", 34);
+    fs::write(
+        dir.path().join("credentials"),
+        format!(
+            "[default]\naws_access_key_id = {live_id}\naws_secret_access_key = {live_secret}\n\n\
+             [old]\naws_access_key_id = {dead_id}\naws_secret_access_key = {dead_secret}\n"
+        ),
+    )
+    .unwrap();
+    fs::write(dir.path().join("ids.txt"), format!("id only: {lonely}\n")).unwrap();
+    let live = live_id.clone();
+    let mock = Mock::start(move |req: &Request| {
+        let auth = req.header("authorization").unwrap_or_default();
+        let signed = auth.starts_with("AWS4-HMAC-SHA256 Credential=")
+            && auth.contains("/us-east-1/sts/aws4_request")
+            && auth.contains("SignedHeaders=content-type;host;x-amz-date")
+            && req.header("x-amz-date").is_some();
+        if req.path != "/aws/"
+            || req.method != "POST"
+            || req.body != "Action=GetCallerIdentity&Version=2011-06-15"
+            || !signed
+        {
+            return Reply::new(400, "<Error><Code>BadRequest</Code></Error>");
+        }
+        if auth.contains(&format!("Credential={live}/")) {
+            Reply::new(
+                200,
+                "<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/ci</Arn></GetCallerIdentityResult></GetCallerIdentityResponse>",
+            )
+        } else {
+            Reply::new(403, "<ErrorResponse><Error><Code>InvalidClientTokenId</Code></Error></ErrorResponse>")
+        }
+    });
+    let args = vec!["--verify".to_string(), "--verify-endpoint".into(), format!("aws={}", mock.url("/aws"))];
+    let (_, doc, stderr) = run(dir.path(), &args);
+    let status = |secret: &str| {
+        let f = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["secret_sha256"] == sha(secret))
+            .unwrap_or_else(|| panic!("{stderr}"));
+        (
+            f["verification"]["status"].as_str().unwrap().to_string(),
+            f["verification"]["detail"].as_str().unwrap_or_default().to_string(),
+        )
+    };
+    assert_eq!(status(&live_id), ("live".into(), "arn:aws:iam::123456789012:user/ci".into()));
+    assert_eq!(status(&live_secret).0, "live", "both halves share the verdict");
+    assert_eq!(status(&dead_id).0, "invalid");
+    assert!(status(&lonely).1.contains("other half"), "{:?}", status(&lonely));
+    assert_eq!(mock.requests().len(), 2, "one signed request per pair");
+}
+
+fn sha(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}

@@ -48,7 +48,17 @@ pub struct VerifySpec {
     /// (organization, key label, remaining limit).
     #[serde(default)]
     pub detail: Vec<String>,
+    /// A request the generic template cannot express, built in code:
+    /// `aws-sts` (SigV4-signed `sts:GetCallerIdentity`, needs `pair`).
+    #[serde(default)]
+    pub scheme: Option<String>,
+    /// For two-part credentials: the rule that finds the other half.
+    #[serde(default)]
+    pub pair: Option<String>,
 }
+
+/// The built-in request schemes.
+pub const AWS_STS: &str = "aws-sts";
 
 fn default_method() -> String {
     "GET".into()
@@ -100,6 +110,12 @@ impl VerifySpec {
         }
         if !self.verdicts.iter().any(|v| v.result == Status::Live) {
             return Err("verify.verdicts needs at least one `live` verdict".into());
+        }
+        match self.scheme.as_deref() {
+            None => {}
+            Some(AWS_STS) if self.pair.is_some() => return Ok(()),
+            Some(AWS_STS) => return Err("verify.scheme aws-sts needs `pair` (the other half's rule id)".into()),
+            Some(other) => return Err(format!("unknown verify.scheme `{other}` (known: aws-sts)")),
         }
         if !self.headers.values().any(|v| v.contains("{secret}"))
             && !self.body.as_deref().unwrap_or_default().contains("{secret}")

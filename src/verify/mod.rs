@@ -8,6 +8,7 @@
 //! covers) is `unknown` with the reason, never `invalid`: users skip
 //! rotating keys reported invalid.
 
+pub mod aws;
 pub mod cache;
 pub mod http;
 
@@ -17,9 +18,10 @@ use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 use anyhow::Result;
+use sha2::Digest;
 
 use crate::finding::{Finding, Verification};
-use crate::rules::verifier::{Status, VerifySpec};
+use crate::rules::verifier::{AWS_STS, Status, VerifySpec};
 use crate::rules::{Rule, RuleSet};
 
 use self::cache::Cache;
@@ -68,6 +70,9 @@ pub struct VerifyStats {
 struct Job<'r> {
     rule: &'r Rule,
     secret: String,
+    /// The other half of a two-part credential (an AWS secret access key
+    /// for an access key id), when the rule's check needs one.
+    pair: Option<String>,
     cache_key: String,
 }
 
@@ -75,13 +80,20 @@ struct Job<'r> {
 /// `verification`.
 pub fn verify(findings: &mut [Finding], rules: &RuleSet, options: &mut VerifyOptions) -> Result<VerifyStats> {
     let mut jobs: BTreeMap<String, Job> = BTreeMap::new();
-    for f in findings.iter() {
-        let Some(rule) = rules.get(&f.rule_id) else { continue };
-        if rule.spec.not_secret {
+    let mut job_of: Vec<Option<String>> = Vec::with_capacity(findings.len());
+    for (i, f) in findings.iter().enumerate() {
+        let Some(rule) = rules.get(&f.rule_id).filter(|r| !r.spec.not_secret) else {
+            job_of.push(None);
             continue;
-        }
-        let key = cache::key(&f.rule_id, &f.secret_sha256);
-        jobs.entry(key.clone()).or_insert_with(|| Job { rule, secret: f.secret.clone(), cache_key: key });
+        };
+        let job = match rule.spec.verify.as_ref().and_then(|v| v.pair.as_deref()) {
+            Some(pair_rule) => paired_job(findings, i, rule, pair_rule),
+            None => {
+                Job { rule, secret: f.secret.clone(), pair: None, cache_key: cache::key(&f.rule_id, &f.secret_sha256) }
+            }
+        };
+        job_of.push(Some(job.cache_key.clone()));
+        jobs.entry(job.cache_key.clone()).or_insert(job);
     }
     let now = time::OffsetDateTime::now_utc();
     let mut results: HashMap<String, Verification> = HashMap::new();
@@ -108,8 +120,8 @@ pub fn verify(findings: &mut [Finding], rules: &RuleSet, options: &mut VerifyOpt
     if let Some(cache) = &options.cache {
         cache.save()?;
     }
-    for f in findings.iter_mut() {
-        if let Some(result) = results.get(&cache::key(&f.rule_id, &f.secret_sha256)) {
+    for (f, key) in findings.iter_mut().zip(&job_of) {
+        if let Some(result) = key.as_ref().and_then(|k| results.get(k)) {
             f.verification = Some(result.clone());
         }
     }
@@ -121,6 +133,30 @@ pub fn verify(findings: &mut [Finding], rules: &RuleSet, options: &mut VerifyOpt
         }
     }
     Ok(stats)
+}
+
+/// The job for half of a two-part credential: paired with the nearest
+/// finding of `pair_rule` in the same file (by line), ordered so both halves
+/// produce the same job; without a partner, a job that reports why.
+fn paired_job<'r>(findings: &[Finding], i: usize, rule: &'r Rule, pair_rule: &str) -> Job<'r> {
+    let f = &findings[i];
+    let partner = findings
+        .iter()
+        .filter(|o| o.rule_id == pair_rule && o.path == f.path)
+        .min_by_key(|o| (o.line.abs_diff(f.line), o.line));
+    let Some(partner) = partner else {
+        return Job { rule, secret: f.secret.clone(), pair: None, cache_key: cache::key(&f.rule_id, &f.secret_sha256) };
+    };
+    // The half whose rule names the other as `pair` in the same way comes
+    // first; sorting by rule id makes both halves agree.
+    let (first, second) = if f.rule_id < partner.rule_id { (f, partner) } else { (partner, f) };
+    let pair_hash = hex::encode(sha2::Sha256::digest(format!("{}:{}", first.secret_sha256, second.secret_sha256)));
+    Job {
+        rule,
+        secret: first.secret.clone(),
+        pair: Some(second.secret.clone()),
+        cache_key: cache::key(&format!("{}+{}", first.rule_id, second.rule_id), &pair_hash),
+    }
 }
 
 /// Runs the jobs with at most `per_provider` requests in flight for one
@@ -176,19 +212,41 @@ fn check(client: &Client, job: &Job, options: &VerifyOptions, requests: &AtomicU
     let Some(url) = request_url(spec, &job.rule.spec.provider, &options.overrides, &job.secret) else {
         return unknown("the rule's verification URL is invalid".into(), None);
     };
-    let headers: BTreeMap<String, String> =
-        spec.headers.iter().map(|(k, v)| (k.clone(), v.replace("{secret}", &job.secret))).collect();
-    let body = spec.body.as_ref().map(|b| b.replace("{secret}", &job.secret));
+    let (headers, body): (BTreeMap<String, String>, Option<String>) = match spec.scheme.as_deref() {
+        Some(AWS_STS) => {
+            let Some(pair) = &job.pair else {
+                return unknown("not verified: the other half of the key pair is not in the same file".into(), None);
+            };
+            // Halves are ordered by rule id: the access key id sorts first.
+            let now = time::OffsetDateTime::now_utc();
+            let amz_date = format!(
+                "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+                now.year(),
+                u8::from(now.month()),
+                now.day(),
+                now.hour(),
+                now.minute(),
+                now.second()
+            );
+            (aws::sts_headers(&job.secret, pair, &amz_date).into_iter().collect(), Some(aws::STS_BODY.to_string()))
+        }
+        _ => (
+            spec.headers.iter().map(|(k, v)| (k.clone(), v.replace("{secret}", &job.secret))).collect(),
+            spec.body.as_ref().map(|b| b.replace("{secret}", &job.secret)),
+        ),
+    };
+    let method = if spec.scheme.as_deref() == Some(AWS_STS) { "POST" } else { spec.method.as_str() };
     let mut attempt = 0;
     loop {
         requests.fetch_add(1, Ordering::Relaxed);
-        let answer = match client.send(&spec.method, &url, &headers, body.as_deref()) {
+        let answer = match client.send(method, &url, &headers, body.as_deref()) {
             Ok(a) => a,
             Err(Failure::Timeout) => return unknown(format!("timed out after {:?}", options.timeout), None),
             Err(failure) => return unknown(failure.to_string(), None),
         };
         if let Some(verdict) = spec.verdict(answer.status, &answer.body) {
             let detail = match verdict.result {
+                Status::Live if spec.scheme.as_deref() == Some(AWS_STS) => aws::arn(&answer.body).map(str::to_string),
                 Status::Live => spec.details(&answer.body),
                 Status::Invalid => Some(format!("the provider rejected the key (HTTP {})", answer.status)),
                 Status::Unknown => Some(format!("HTTP {}: not a verdict on the key", answer.status)),
