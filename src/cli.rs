@@ -2,7 +2,6 @@
 //! modes. Each mode is a few lines that pick a source and a report; the work
 //! lives in the library modules.
 
-use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -19,7 +18,6 @@ use crate::detect::Detector;
 use crate::engine::selftest;
 use crate::enrich::suppress::{Baseline, suppress};
 use crate::finding::Finding;
-use crate::hook;
 use crate::report::{self, Format, ReportOptions};
 use crate::rules::verifier::Status;
 use crate::rules::{RuleSet, Severity};
@@ -27,6 +25,7 @@ use crate::scan::{Collector, ScanOutcome};
 use crate::source::git::GitRepo;
 use crate::source::{self, fs::WalkOptions};
 use crate::verify::{self, VerifyOptions, cache::Cache, http::EndpointOverride};
+use crate::{hook, interrupt};
 
 /// Exit codes are part of the interface: CI steps and hooks branch on them.
 pub mod exit {
@@ -332,6 +331,7 @@ fn parse_size(text: &str) -> Result<u64, String> {
 /// Parses arguments, runs the command, and maps the outcome to an exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    interrupt::install();
     match dispatch(cli) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
@@ -428,8 +428,14 @@ impl Session {
         outcome.stats.findings = outcome.findings.len() as u64;
         outcome.suppressed = suppressed;
         outcome.notes.extend(self.config.warnings.iter().cloned());
+        if interrupt::requested() {
+            outcome.notes.push("interrupted (Ctrl-C): the scan stopped early and these results are partial".into());
+        }
         verify_findings(&mut outcome, self.detector.rules(), verify)?;
         emit(&outcome, self.detector.rules(), output, &self.title)?;
+        if interrupt::requested() {
+            return Ok(interrupt::EXIT_CODE);
+        }
         Ok(exit_code(&outcome, self.fail_on))
     }
 }
@@ -578,10 +584,17 @@ fn emit(outcome: &ScanOutcome, rules: &RuleSet, args: &OutputArgs, title: &str) 
     };
     match &args.output {
         Some(path) => {
-            let file = File::create(path).with_context(|| format!("cannot create report file {}", path.display()))?;
-            let mut out = BufWriter::new(file);
-            report::write(&mut out, outcome, rules, &options)?;
-            out.flush().with_context(|| format!("cannot write report file {}", path.display()))?;
+            // Written beside the target and renamed into place: a reader (or a
+            // CI upload step) never sees a half-written report.
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let temp = tempfile::NamedTempFile::new_in(dir)
+                .with_context(|| format!("cannot create a report file in {}", dir.display()))?;
+            let mut out = BufWriter::new(temp);
+            report::write(&mut out, outcome, rules, &options)
+                .and_then(|()| out.flush())
+                .with_context(|| format!("cannot write report file {}", path.display()))?;
+            let temp = out.into_inner().map_err(|e| e.into_error())?;
+            temp.persist(path).with_context(|| format!("cannot write report file {}", path.display()))?;
         }
         None => {
             let mut out = BufWriter::new(io::stdout().lock());

@@ -25,6 +25,7 @@ pub mod engine;
 pub mod enrich;
 pub mod finding;
 pub mod hook;
+pub mod interrupt;
 pub mod report;
 pub mod rules;
 pub mod scan;

@@ -59,6 +59,9 @@ fn walk_root(root: &Path, options: &WalkOptions, sink: &dyn BlobSink) {
     builder.build_parallel().run(|| {
         let mut buffer = Vec::new();
         Box::new(move |entry| {
+            if crate::interrupt::requested() {
+                return WalkState::Quit;
+            }
             match entry {
                 Ok(entry) => {
                     let Some(file_type) = entry.file_type() else {

@@ -231,10 +231,16 @@ pub fn decode_all(
         merged: Mutex::default(),
     };
     let mut failures = Vec::new();
-    let interrupt = AtomicBool::new(false);
+    let interrupt = crate::interrupt::flag();
     for pack in &table.packs {
-        let result = traverse_pack(pack, &shared, options.threads, &interrupt);
-        if let Err(e) = result {
+        if interrupt.load(Ordering::Relaxed) {
+            break;
+        }
+        let result = traverse_pack(pack, &shared, options.threads, interrupt);
+        // A traversal stopped by Ctrl-C is not a damaged pack.
+        if let Err(e) = result
+            && !interrupt.load(Ordering::Relaxed)
+        {
             failures.push((pack.data.path().display().to_string(), e));
         }
     }
