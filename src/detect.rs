@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
+use crate::decode;
 use crate::engine::{Engine, LineIndex};
 use crate::enrich::exposure::{ContentFacts, ExposureRules};
 use crate::finding::Finding;
@@ -15,11 +16,17 @@ use crate::rules::RuleSet;
 pub struct Detector {
     pub engine: Engine,
     pub exposure: ExposureRules,
+    /// Bounds on decoding (text decodings and archives).
+    pub limits: decode::Limits,
 }
 
 impl Detector {
     pub fn new(rules: Arc<RuleSet>) -> Result<Detector> {
-        Ok(Detector { engine: Engine::new(rules), exposure: ExposureRules::builtin()? })
+        Ok(Detector {
+            engine: Engine::new(rules),
+            exposure: ExposureRules::builtin()?,
+            limits: decode::Limits::default(),
+        })
     }
 
     pub fn rules(&self) -> &RuleSet {
@@ -27,8 +34,67 @@ impl Detector {
     }
 
     /// Matches in `bytes` as findings at `path`, not yet enriched (for the
-    /// history audit, where the path is only known later).
+    /// history audit, where the path is only known later): the plain text,
+    /// its decoded views (escapes, base64, notebooks, UTF-16, ...), and the
+    /// members of an archive, each through the same engine.
     pub fn raw_findings(&self, bytes: &[u8], path: &str) -> Vec<Finding> {
+        let mut notes = Vec::new();
+        let mut findings = Vec::new();
+        let is_archive = decode::expand(bytes, path, &self.limits, &mut notes, &mut |member| {
+            for mut f in self.text_findings(&member.bytes, &format!("{path}!/{}", member.path)) {
+                let mut chain: Vec<String> = member.chain.iter().map(|s| s.to_string()).collect();
+                chain.append(&mut f.decoded);
+                f.decoded = chain;
+                findings.push(f);
+            }
+        });
+        if !is_archive {
+            findings = self.text_findings(bytes, path);
+        }
+        findings
+    }
+
+    /// Findings in the text `bytes` and in its decoded views. A view match
+    /// the plain scan already has (same rule, secret and line) is dropped.
+    fn text_findings(&self, bytes: &[u8], path: &str) -> Vec<Finding> {
+        let mut findings = self.matches_as_findings(bytes, path);
+        let views = decode::views(bytes, path, &self.limits);
+        if views.is_empty() {
+            return findings;
+        }
+        let mut lines = LineIndex::new(bytes);
+        for view in views {
+            for mut f in self.matches_as_findings(&view.bytes, path) {
+                // Line and column in the original file, from the view's map.
+                let offset = view.map.to_original(f.byte_offset);
+                (f.line, f.column) = lines.locate(offset);
+                let same =
+                    |o: &Finding| o.rule_id == f.rule_id && o.secret_sha256 == f.secret_sha256 && o.line == f.line;
+                if let Some(plain) = findings.iter_mut().find(|o| same(o)) {
+                    // Found in plain text already; a notebook view still adds its cell.
+                    if plain.note.is_none() && !view.chain.contains(&"sourcemap") {
+                        plain.note = view.note.clone();
+                    }
+                    continue;
+                }
+                f.decoded = view.chain.iter().map(|s| s.to_string()).collect();
+                if view.chain.contains(&"sourcemap") {
+                    // A source map's embedded source is reported under its
+                    // own name: `app.js.map!/src/client.ts`.
+                    if let Some(source) = &view.note {
+                        f = f.at_path(&format!("{path}!/{source}"));
+                        f.decoded = view.chain.iter().map(|s| s.to_string()).collect();
+                    }
+                } else {
+                    f.note = view.note.clone();
+                }
+                findings.push(f);
+            }
+        }
+        findings
+    }
+
+    fn matches_as_findings(&self, bytes: &[u8], path: &str) -> Vec<Finding> {
         let matches = self.engine.scan(bytes);
         if matches.is_empty() {
             return Vec::new();

@@ -39,6 +39,14 @@ pub struct Finding {
     /// Why the key is (or is not) served to browsers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exposure: Option<String>,
+    /// How the secret was found when it was not plain text, outermost
+    /// first: `["zip", "base64"]`, `["notebook"]`, `["utf-16le"]`.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub decoded: Vec<String>,
+    /// Where inside the file, when a line number is not enough: a
+    /// notebook's `cell 3`.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub note: Option<String>,
     /// The HTTP header the secret is hardcoded in (`Authorization`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub header: Option<String>,
@@ -52,6 +60,10 @@ pub struct Finding {
     /// The line carries a `leakhound:allow` comment covering this rule.
     #[serde(skip)]
     pub inline_allow: bool,
+    /// Byte offset of the secret in the buffer that was scanned (a decoded
+    /// view maps it back to the file).
+    #[serde(skip)]
+    pub byte_offset: usize,
     /// Whether the provider still accepts the secret (`--verify` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification: Option<Verification>,
@@ -123,12 +135,15 @@ impl Finding {
             snippet: snippet(lines.line_bytes(m.start), column - 1, m.end - m.start),
             client_side: false,
             exposure: None,
+            decoded: Vec::new(),
+            note: None,
             header: m.header.map(|(s, e)| String::from_utf8_lossy(&haystack[s..e]).into_owned()),
             severity: rule.spec.severity,
             confidence: m.confidence,
             rotate_url: rule.spec.rotate_url.clone(),
             suppressed_by: None,
             inline_allow: inline_allows(lines.line_bytes(m.start), &rule.spec.id),
+            byte_offset: m.start,
             verification: None,
             git: None,
         }

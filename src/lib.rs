@@ -20,6 +20,7 @@ pub mod audit;
 pub mod changes;
 pub mod cli;
 pub mod config;
+pub mod decode;
 pub mod detect;
 pub mod engine;
 pub mod enrich;

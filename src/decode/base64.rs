@@ -18,7 +18,7 @@ use base64::alphabet::{STANDARD, URL_SAFE};
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
 use super::map::ViewBuf;
-use super::{Limits, View, cap, context_start, finish, mostly_text};
+use super::{Limits, View, cap, context_start, finish, long_runs, mostly_text};
 
 /// Shortest run taken for base64 (18 decoded bytes).
 const MIN_CHARS: usize = 24;
@@ -80,28 +80,38 @@ fn run_at(bytes: &[u8], mut i: usize) -> Run {
     Run { start, end: i, pad, class }
 }
 
+static IN_RUN: [bool; 256] = byte_table!(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_'));
+
 pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Option<View> {
     let mut view = ViewBuf::default();
+    let mut runs = Vec::new();
+    long_runs(bytes, MIN_CHARS, &IN_RUN, |s, _| runs.push(s));
+    if runs.is_empty() {
+        return None;
+    }
     let (std_engine, url_engine) = (engine(false), engine(true));
     let mut chars: Vec<u8> = Vec::new();
     let mut pieces: Vec<(usize, usize)> = Vec::new();
     let mut decoded: Vec<u8> = Vec::new();
-    let (mut i, mut floor) = (0, 0);
-    while i < bytes.len() {
-        if CLASS[bytes[i] as usize] == 0 {
-            i += 1;
+    let mut floor = 0;
+    for start in runs {
+        if start < floor || view.len() >= cap(limits) {
             continue;
         }
-        let mut run = run_at(bytes, i);
-        i = run.end + run.pad;
-        if run.end - run.start < MIN_CHARS || run.class == ALNUM | STD | URL || run.class & ALNUM == 0 {
+        let mut run = run_at(bytes, start);
+        if run.class == ALNUM | STD | URL || run.class & ALNUM == 0 {
             continue;
         }
         pieces.clear();
         pieces.push((run.start, run.end));
-        // Join line-wrapped base64 (`base64` wraps at 76, PEM at 64).
+        let mut end = run.end + run.pad;
+        // Join line-wrapped base64 (`base64` wraps at 76, PEM at 64): lines
+        // of one width holding nothing else, the last one possibly shorter.
         let mut class = run.class;
-        while run.pad == 0 && (run.end - run.start) % 4 == 0 && run.end - run.start >= MIN_WRAP {
+        let width = run.end - run.start;
+        let alone = |r: &Run| matches!(bytes.get(r.end + r.pad), None | Some(b'\r' | b'\n'));
+        let wraps = alone(&run) && run.pad == 0 && width.is_multiple_of(4) && width >= MIN_WRAP;
+        while wraps && run.end - run.start == width {
             let mut j = run.end;
             if bytes.get(j) == Some(&b'\r') {
                 j += 1;
@@ -114,16 +124,17 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Option<View> {
                 j += 1;
             }
             let next = run_at(bytes, j);
-            if next.end == next.start || (class | next.class) == ALNUM | STD | URL {
+            let len = next.end - next.start;
+            if len == 0 || len > width || !alone(&next) || (class | next.class) == ALNUM | STD | URL {
                 break;
             }
             class |= next.class;
             pieces.push((next.start, next.end));
-            i = next.end + next.pad;
+            end = next.end + next.pad;
             run = next;
         }
         let total: usize = pieces.iter().map(|&(s, e)| e - s).sum();
-        if total > MAX_CHARS || (total + run.pad) % 4 == 1 || (run.pad > 0 && (total + run.pad) % 4 != 0) {
+        if total > MAX_CHARS || (total + run.pad) % 4 == 1 || (run.pad > 0 && !(total + run.pad).is_multiple_of(4)) {
             continue;
         }
         let engine = if class & URL != 0 { &url_engine } else { &std_engine };
@@ -154,10 +165,7 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Option<View> {
             view.ratio(&decoded[from..to], s, 3, 4);
         }
         view.point(b"\n", run.end);
-        floor = i;
-        if view.len() >= cap(limits) {
-            break;
-        }
+        floor = end;
     }
     finish(view, "base64")
 }
@@ -171,10 +179,8 @@ mod tests {
 
     #[test]
     fn kubernetes_secret_values_decode() {
-        let text = format!(
-            "apiVersion: v1\nkind: Secret\ndata:\n  OPENAI_API_KEY: {}\n  PORT: ODA4MA==\n",
-            B64.encode(KEY)
-        );
+        let text =
+            format!("apiVersion: v1\nkind: Secret\ndata:\n  OPENAI_API_KEY: {}\n  PORT: ODA4MA==\n", B64.encode(KEY));
         let view = decode(text.as_bytes(), &Limits::default()).unwrap();
         assert_eq!(view.chain, ["base64"]);
         let s = String::from_utf8(view.bytes.clone()).unwrap();
@@ -192,7 +198,11 @@ mod tests {
         let auth = B64.encode(format!("octocat:ghp_{}", "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5"));
         let text = format!("{{\"auths\":{{\"ghcr.io\":{{\"auth\":\"{auth}\"}}}}}}");
         let view = decode(text.as_bytes(), &Limits::default()).unwrap();
-        assert!(String::from_utf8(view.bytes).unwrap().ends_with("\"auth\":\"octocat:ghp_aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5\n"));
+        assert!(
+            String::from_utf8(view.bytes)
+                .unwrap()
+                .ends_with("\"auth\":\"octocat:ghp_aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5\n")
+        );
         let enc = B64URL.encode("token=???>>>???>>> and more text here");
         assert!(enc.contains('_') || enc.contains('-'));
         let view = decode(enc.as_bytes(), &Limits::default()).unwrap();
@@ -216,7 +226,8 @@ mod tests {
 
     #[test]
     fn binary_keys_paths_and_credentials_urls_give_nothing() {
-        let img = B64.encode([0x89u8, b'P', b'N', b'G', 0, 0, 0, 13, 0xff, 0xfe, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+        let img =
+            B64.encode([0x89u8, b'P', b'N', b'G', 0, 0, 0, 13, 0xff, 0xfe, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
         let texts = [
             format!("data:image/png;base64,{img}"),
             format!("key = \"{KEY}\""),

@@ -8,7 +8,7 @@
 //! binary and are dropped after 16 bytes of work.
 
 use super::map::ViewBuf;
-use super::{Limits, View, cap, context_start, finish, mostly_text};
+use super::{Limits, View, cap, context_start, finish, long_runs, mostly_text};
 
 /// Shortest run taken (20 decoded bytes; shorter keys do not exist).
 const MIN_DIGITS: usize = 40;
@@ -28,53 +28,40 @@ fn decode_into(digits: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+static HEX: [bool; 256] = byte_table!(|b| b.is_ascii_hexdigit());
+
 pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Option<View> {
     let mut view = ViewBuf::default();
     let mut decoded = Vec::new();
-    let (mut i, mut floor) = (0, 0);
-    while i < bytes.len() {
-        if !bytes[i].is_ascii_hexdigit() {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        let (mut upper, mut lower) = (false, false);
-        while let Some(&b) = bytes.get(i) {
-            if !b.is_ascii_hexdigit() {
-                break;
-            }
-            upper |= b.is_ascii_uppercase();
-            lower |= b.is_ascii_lowercase();
-            i += 1;
-        }
-        let len = i - start;
-        let before = start.checked_sub(1).and_then(|p| bytes.get(p)).copied();
+    let mut floor = 0;
+    long_runs(bytes, MIN_DIGITS, &HEX, |start, end| {
+        let digits = &bytes[start..end];
+        let upper = digits.iter().any(u8::is_ascii_uppercase);
+        let lower = digits.iter().any(u8::is_ascii_lowercase);
+        let before = start.checked_sub(1).map(|p| bytes[p]);
         let prefixed = before == Some(b'x') && start >= 2 && matches!(bytes[start - 2], b'0' | b'\\');
         let glued = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
-        if len < MIN_DIGITS || len > MAX_DIGITS || len % 2 != 0 || (upper && lower) {
-            continue;
+        if digits.len() > MAX_DIGITS || !digits.len().is_multiple_of(2) || (upper && lower) || view.len() >= cap(limits) {
+            return;
         }
-        if (glued(before) && !prefixed) || glued(bytes.get(i).copied()) {
-            continue;
+        if (glued(before) && !prefixed) || glued(bytes.get(end).copied()) {
+            return;
         }
-        let digits = &bytes[start..i];
+        // Cheap rejection on the first 16 bytes, then the whole run.
         decode_into(&digits[..32], &mut decoded);
         if !mostly_text(&decoded) {
-            continue;
+            return;
         }
         decode_into(digits, &mut decoded);
         if !mostly_text(&decoded) {
-            continue;
+            return;
         }
         let ctx = context_start(bytes, start, floor);
         view.copy(&bytes[ctx..start], ctx);
         view.ratio(&decoded, start, 1, 2);
-        view.point(b"\n", i);
-        floor = i;
-        if view.len() >= cap(limits) {
-            break;
-        }
-    }
+        view.point(b"\n", end);
+        floor = end;
+    });
     finish(view, "hex")
 }
 

@@ -195,10 +195,7 @@ mod tests {
     fn paths_and_ranges() {
         let (ok, got) = strings(r#"{"a": [1, "x", {"b": "y\"z"}], "c": {}, "d": [], "e": "w", "f": null}"#);
         assert!(ok);
-        assert_eq!(
-            got,
-            [("a/1".into(), "x".into()), ("a/2/b".into(), r#"y\"z"#.into()), ("e".into(), "w".into())]
-        );
+        assert_eq!(got, [("a/1".into(), "x".into()), ("a/2/b".into(), r#"y\"z"#.into()), ("e".into(), "w".into())]);
     }
 
     #[test]

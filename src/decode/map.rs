@@ -152,10 +152,6 @@ impl MapBuilder {
         self.out = self.out.saturating_add(len);
     }
 
-    pub(crate) fn len(&self) -> usize {
-        self.out as usize
-    }
-
     pub(crate) fn finish(self) -> OffsetMap {
         OffsetMap { segs: self.segs, len: self.out }
     }
@@ -198,7 +194,9 @@ impl ViewBuf {
         }
         self.bytes.truncate(len);
         let len = len as u32;
-        self.map.segs.retain(|s| s.out < len);
+        while self.map.segs.last().is_some_and(|s| s.out >= len) {
+            self.map.segs.pop();
+        }
         self.map.out = len;
     }
 

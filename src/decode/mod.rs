@@ -24,6 +24,21 @@
 //! and the views must drop a view match whose rule and mapped original
 //! offset it already has.
 
+/// A `[bool; 256]` byte table from a predicate, built at compile time (for
+/// [`long_runs`]): `byte_table!(|b| b.is_ascii_hexdigit())`.
+macro_rules! byte_table {
+    (|$b:ident| $pred:expr) => {{
+        let mut t = [false; 256];
+        let mut i = 0;
+        while i < 256 {
+            let $b = i as u8;
+            t[i] = $pred;
+            i += 1;
+        }
+        t
+    }};
+}
+
 mod archive;
 mod base64;
 mod concat;
@@ -36,7 +51,7 @@ mod sourcemap;
 mod url;
 mod utf16;
 
-pub use archive::{Budget, expand, members};
+pub use archive::{Budget, expand, members, members_in};
 pub use map::OffsetMap;
 
 use map::ViewBuf;
@@ -169,6 +184,13 @@ pub(crate) fn is_key_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+' | b'/' | b'=' | b'.' | b'~')
 }
 
+/// Characters of the secrets themselves: what a decoded run must consist
+/// of to be worth a view (no `.`, `~`, `:`, which join words in prose and
+/// URLs).
+pub(crate) fn is_secret_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+' | b'/' | b'=')
+}
+
 /// Decoded bytes that read as text: no NUL, and at least 90% printable
 /// characters (ASCII graphic or space, tab, newline, or valid non-control
 /// UTF-8).
@@ -214,7 +236,7 @@ pub(crate) struct Relevance {
 impl Relevance {
     pub(crate) fn feed(&mut self, bytes: &[u8], escaped: bool) {
         for &b in bytes {
-            if is_key_byte(b) {
+            if is_secret_byte(b) {
                 if self.run == 0 {
                     self.touched = self.prev_escaped;
                 }
@@ -226,6 +248,36 @@ impl Relevance {
             }
             self.prev_escaped = escaped;
         }
+    }
+}
+
+/// Calls `f(start, end)` for every maximal run of bytes in `table` at least
+/// `min` long, in order. Probes every `min`-th byte: a byte outside the
+/// table rules out every run through it, so ordinary text (short words) is
+/// mostly skipped rather than read.
+pub(crate) fn long_runs(bytes: &[u8], min: usize, table: &[bool; 256], mut f: impl FnMut(usize, usize)) {
+    let min = min.max(1);
+    let n = bytes.len();
+    // Invariant: `i == 0` or `bytes[i - 1]` is outside the table.
+    let mut i = 0;
+    while i + min <= n {
+        let probe = i + min - 1;
+        if !table[bytes[probe] as usize] {
+            i = probe + 1;
+            continue;
+        }
+        let mut start = probe;
+        while start > i && table[bytes[start - 1] as usize] {
+            start -= 1;
+        }
+        let mut end = probe + 1;
+        while end < n && table[bytes[end] as usize] {
+            end += 1;
+        }
+        if end - start >= min {
+            f(start, end);
+        }
+        i = end + 1;
     }
 }
 
@@ -266,6 +318,22 @@ mod tests {
     }
 
     #[test]
+    fn long_runs_finds_exactly_the_long_ones() {
+        static ALPHA: [bool; 256] = byte_table!(|b| b.is_ascii_alphabetic());
+        let text = b"ab cdef ghijklmno pq rstuvwxyzabc d";
+        for min in 1..12 {
+            let mut got = Vec::new();
+            long_runs(text, min, &ALPHA, |s, e| got.push(&text[s..e]));
+            let want: Vec<&[u8]> = text.split(|&b| b == b' ').filter(|w| w.len() >= min).collect();
+            assert_eq!(got, want, "min {min}");
+        }
+        long_runs(b"", 3, &ALPHA, |_, _| panic!());
+        let mut got = Vec::new();
+        long_runs(b"abc", 3, &ALPHA, |s, e| got.push((s, e)));
+        assert_eq!(got, [(0, 3)]);
+    }
+
+    #[test]
     fn relevance_needs_an_escape_in_or_before_a_long_run() {
         let mut r = Relevance::default();
         r.feed(b"sk-ant-api03-abcdefgh", false);
@@ -279,6 +347,35 @@ mod tests {
         r.feed(b"-", true);
         r.feed(b"abc ", false);
         assert!(!r.hit);
+    }
+
+    /// Per-decoder timings on the files named in `DECODE_BENCH` (separated
+    /// by `:`): `DECODE_BENCH=a.js cargo test --release -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn bench_decoders() {
+        let Ok(files) = std::env::var("DECODE_BENCH") else { return };
+        let limits = Limits::default();
+        for file in files.split(':') {
+            let bytes = std::fs::read(file).unwrap();
+            let time = |name: &str, f: &dyn Fn() -> usize| {
+                let (mut best, mut n) = (f64::MAX, 0);
+                for _ in 0..7 {
+                    let t = std::time::Instant::now();
+                    n = f();
+                    best = best.min(t.elapsed().as_secs_f64() * 1000.0);
+                }
+                println!("{file} {name:>12}: {best:7.1} ms, {n} bytes out");
+            };
+            let len = |v: Option<View>| v.map_or(0, |v| v.bytes.len());
+            time("json-string", &|| len(json_escape::decode(&bytes, &limits)));
+            time("url", &|| len(url::decode(&bytes, &limits)));
+            time("base64", &|| len(base64::decode(&bytes, &limits)));
+            time("hex", &|| len(hex::decode(&bytes, &limits)));
+            time("concat", &|| len(concat::decode(&bytes, &limits)));
+            time("utf16", &|| len(utf16::decode(&bytes, &limits)));
+            time("views", &|| views(&bytes, "x.js", &limits).len());
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! and widget state are not decoded.
 
 use super::json::{Step, walk};
-use super::json_escape::unescape;
+use super::json_escape::{Stop, unescape};
 use super::map::ViewBuf;
 use super::{Limits, Relevance, View, cap};
 
@@ -30,7 +30,9 @@ fn field(bytes: &[u8], rest: &[Step]) -> Option<usize> {
         [o, Step::Index(_), k] => {
             o.is(bytes, "outputs") && (k.is(bytes, "text") || k.is(bytes, "traceback") || k.is(bytes, "evalue"))
         }
-        [o, Step::Index(_), d, mime] => o.is(bytes, "outputs") && d.is(bytes, "data") && mime.key(bytes).is_some_and(textual),
+        [o, Step::Index(_), d, mime] => {
+            o.is(bytes, "outputs") && d.is(bytes, "data") && mime.key(bytes).is_some_and(textual)
+        }
         _ => false,
     };
     wanted.then_some(len)
@@ -73,7 +75,7 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Vec<View> {
         }
         last_field = Some(this_field);
         let before = buf.len();
-        unescape(bytes, start, end, &|_| false, &mut buf, &mut Relevance::default());
+        unescape(bytes, start, end, Stop::Never, &mut buf, &mut Relevance::default());
         total += buf.len() - before;
     });
     flush(&mut buf, cell, &mut views);
@@ -88,7 +90,7 @@ mod tests {
 
     fn notebook() -> String {
         format!(
-            r#"{{
+            r##"{{
  "cells": [
   {{
    "cell_type": "markdown",
@@ -113,7 +115,7 @@ mod tests {
  "nbformat": 4,
  "nbformat_minor": 5
 }}
-"#,
+"##,
             tail = &KEY[13..]
         )
     }

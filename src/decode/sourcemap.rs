@@ -12,7 +12,7 @@
 use memchr::memmem;
 
 use super::json::{Step, walk};
-use super::json_escape::unescape;
+use super::json_escape::{Stop, unescape};
 use super::map::ViewBuf;
 use super::{Limits, Relevance, View, cap};
 
@@ -44,12 +44,12 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Vec<View> {
             || format!("sources[{i}]"),
             |&(_, _, s, e)| {
                 let mut name = ViewBuf::default();
-                unescape(bytes, s, e, &|_| false, &mut name, &mut Relevance::default());
+                unescape(bytes, s, e, Stop::Never, &mut name, &mut Relevance::default());
                 String::from_utf8_lossy(&name.bytes).into_owned()
             },
         );
         let mut buf = ViewBuf::default();
-        unescape(bytes, start, end.min(start.saturating_add(cap)), &|_| false, &mut buf, &mut Relevance::default());
+        unescape(bytes, start, end.min(start.saturating_add(cap)), Stop::Never, &mut buf, &mut Relevance::default());
         if buf.len() == 0 {
             continue;
         }

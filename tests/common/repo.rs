@@ -38,6 +38,9 @@ impl Repo {
             .current_dir(&self.path)
             .args(["-c", "user.name=Dev One", "-c", "user.email=dev@example.com", "-c", "commit.gpgsign=false"])
             .args(args)
+            // The environment beats `-c user.*`, and CI sets an identity there.
+            .envs([("GIT_AUTHOR_NAME", "Dev One"), ("GIT_COMMITTER_NAME", "Dev One")])
+            .envs([("GIT_AUTHOR_EMAIL", "dev@example.com"), ("GIT_COMMITTER_EMAIL", "dev@example.com")])
             .env("GIT_AUTHOR_DATE", &date)
             .env("GIT_COMMITTER_DATE", &date)
             .output()
