@@ -41,7 +41,8 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Option<View> {
         let before = start.checked_sub(1).map(|p| bytes[p]);
         let prefixed = before == Some(b'x') && start >= 2 && matches!(bytes[start - 2], b'0' | b'\\');
         let glued = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
-        if digits.len() > MAX_DIGITS || !digits.len().is_multiple_of(2) || (upper && lower) || view.len() >= cap(limits) {
+        if digits.len() > MAX_DIGITS || !digits.len().is_multiple_of(2) || (upper && lower) || view.len() >= cap(limits)
+        {
             return;
         }
         if (glued(before) && !prefixed) || glued(bytes.get(end).copied()) {

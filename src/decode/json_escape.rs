@@ -182,11 +182,13 @@ pub(crate) fn unescape_one(bytes: &[u8], i: usize, buf: &mut [u8; 4]) -> (usize,
         }
         b'u' => {
             let Some(hi) = hex_value(bytes.get(i + 2..i + 6)) else { return plain(c, buf) };
-            if (0xD800..0xDC00).contains(&hi) && bytes.get(i + 6..i + 8) == Some(b"\\u")
-                && let Some(lo) = hex_value(bytes.get(i + 8..i + 12)).filter(|lo| (0xDC00..0xE000).contains(lo)) {
-                    let v = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
-                    return (encode(char::from_u32(v).unwrap_or('\u{fffd}'), buf), 12);
-                }
+            if (0xD800..0xDC00).contains(&hi)
+                && bytes.get(i + 6..i + 8) == Some(b"\\u")
+                && let Some(lo) = hex_value(bytes.get(i + 8..i + 12)).filter(|lo| (0xDC00..0xE000).contains(lo))
+            {
+                let v = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                return (encode(char::from_u32(v).unwrap_or('\u{fffd}'), buf), 12);
+            }
             (encode(char::from_u32(hi).unwrap_or('\u{fffd}'), buf), 6)
         }
         // `\"`, `\\`, `\/` and any other escaped byte stand for themselves.

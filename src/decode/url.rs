@@ -60,15 +60,16 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Option<View> {
         let mut run = start;
         while p < end {
             if bytes[p] == b'%'
-                && let Some(v) = hex2(bytes.get(p + 1..p + 3)) {
-                    view.copy(&bytes[run..p], run);
-                    rel.feed(&bytes[run..p], false);
-                    view.point(&[v], p);
-                    rel.feed(&[v], true);
-                    p += 3;
-                    run = p;
-                    continue;
-                }
+                && let Some(v) = hex2(bytes.get(p + 1..p + 3))
+            {
+                view.copy(&bytes[run..p], run);
+                rel.feed(&bytes[run..p], false);
+                view.point(&[v], p);
+                rel.feed(&[v], true);
+                p += 3;
+                run = p;
+                continue;
+            }
             p += 1;
         }
         let tail = bytes.get(run..end).unwrap_or_default();
