@@ -18,6 +18,7 @@ use crate::detect::Detector;
 use crate::engine::selftest;
 use crate::enrich::suppress::{Baseline, suppress};
 use crate::finding::Finding;
+use crate::org::{self, Shard};
 use crate::report::{self, Format, ReportOptions};
 use crate::rules::verifier::Status;
 use crate::rules::{RuleSet, Severity};
@@ -64,6 +65,13 @@ enum Command {
     /// ref, each scanned once), attributing each key to the commit that
     /// introduced it.
     Git(GitArgs),
+    /// Merge shard reports of `git --repos` (JSONL or JSON) into one report:
+    /// a key found in several repositories is one rotation item.
+    ///
+    /// Verification results in the shards are reused; --verify asks only
+    /// about keys no shard verified, once each (which needs shards written
+    /// with --show-secrets).
+    Merge(MergeArgs),
     /// Scan what is staged for the next commit (added lines only); for
     /// pre-commit hooks. Exits 1, with advice, when a key is staged.
     Staged(StagedArgs),
@@ -182,9 +190,68 @@ struct GitArgs {
     #[arg(long, value_name = "SHA")]
     since_commit: Option<String>,
 
+    #[command(flatten)]
+    repos: ReposArgs,
+
     /// Skip blobs larger than this (bytes, or with a K/M/G suffix; default 25M).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_file_size: Option<u64>,
+
+    #[command(flatten)]
+    verify: VerifyArgs,
+
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// `git --repos FILE`: many repositories, or one shard of them.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Many repositories")]
+struct ReposArgs {
+    /// Audit every repository listed in FILE instead of REPO: one per line,
+    /// a local path or a git URL (cloned bare into --clone-dir); `#` comments
+    /// and blank lines are ignored. Each finding names its `repository`.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["repo", "range", "since_commit"])]
+    repos: Option<PathBuf>,
+
+    /// Where listed URLs are cloned (bare) and kept: the next run fetches
+    /// instead of cloning. Default: .leakhound-clones
+    #[arg(long, value_name = "DIR")]
+    clone_dir: Option<PathBuf>,
+
+    /// Seconds one `git clone` or `git fetch` may take; a repository that
+    /// times out is reported as unreadable. Default: 600
+    #[arg(long, value_name = "SECS")]
+    clone_timeout: Option<u64>,
+
+    /// Audit only shard K of N, K counting from 0 (`0/4` to `3/4`). A
+    /// repository's shard is a hash of its normalized URL or path: the
+    /// shards are disjoint, cover the list, and adding a repository moves
+    /// no other.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard, conflicts_with = "shard_index_env")]
+    shard: Option<Shard>,
+
+    /// Read the shard index K (counting from 0) from environment variable
+    /// VAR, e.g. JOB_COMPLETION_INDEX in a Kubernetes Indexed Job. Needs
+    /// --shard-count.
+    #[arg(long, value_name = "VAR", requires = "shard_count")]
+    shard_index_env: Option<String>,
+
+    /// The number of shards N, with --shard-index-env.
+    #[arg(long, value_name = "N", requires = "shard_index_env")]
+    shard_count: Option<u64>,
+}
+
+fn parse_shard(text: &str) -> Result<Shard, String> {
+    Shard::parse(text)
+}
+
+#[derive(Debug, Args)]
+struct MergeArgs {
+    /// Shard reports written by `leakhound git --repos ... --format jsonl`
+    /// (or `--format json`).
+    #[arg(value_name = "SHARD", required = true)]
+    shards: Vec<PathBuf>,
 
     #[command(flatten)]
     verify: VerifyArgs,
@@ -345,6 +412,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Scan(args) => scan(args),
         Command::Git(args) => git(args),
+        Command::Merge(args) => merge(args),
         Command::Staged(args) => staged(args),
         Command::Baseline(BaselineCommand::Create(args)) => create_baseline(args),
         Command::Hook(HookCommand::Install { force, repo }) => {
@@ -432,6 +500,7 @@ impl Session {
             outcome.notes.push("interrupted (Ctrl-C): the scan stopped early and these results are partial".into());
         }
         verify_findings(&mut outcome, self.detector.rules(), verify)?;
+        org::qualify_for_display(&mut outcome, output.format);
         emit(&outcome, self.detector.rules(), output, &self.title)?;
         if interrupt::requested() {
             return Ok(interrupt::EXIT_CODE);
@@ -483,6 +552,13 @@ fn repo_root(repo: &GitRepo) -> PathBuf {
 }
 
 fn git(args: GitArgs) -> Result<u8> {
+    if let Some(list) = args.repos.repos.clone() {
+        return git_repos(&list, args);
+    }
+    let r = &args.repos;
+    if r.clone_dir.is_some() || r.clone_timeout.is_some() || r.shard.is_some() || r.shard_index_env.is_some() {
+        anyhow::bail!("--clone-dir, --clone-timeout, --shard and --shard-index-env go with --repos FILE");
+    }
     let repo = GitRepo::open(&args.repo)?;
     let mut session = Session::start(&repo_root(&repo), &args.output, args.max_file_size)?;
     let range = args.range.or(args.since_commit);
@@ -503,6 +579,73 @@ fn git(args: GitArgs) -> Result<u8> {
         }
     };
     session.finish(outcome, &args.verify, &args.output)
+}
+
+/// `git --repos FILE`: every listed repository (or one shard of them)
+/// audited into one report whose findings name their `repository`.
+fn git_repos(list_file: &Path, args: GitArgs) -> Result<u8> {
+    let list = org::read_repo_list(list_file)?;
+    for warning in &list.warnings {
+        eprintln!("leakhound: warning: {}: {warning}", list_file.display());
+    }
+    let shard = match (args.repos.shard, &args.repos.shard_index_env, args.repos.shard_count) {
+        (Some(shard), _, _) => Some(shard),
+        (None, Some(var), Some(count)) => Some(Shard::from_env(var, count).map_err(anyhow::Error::msg)?),
+        _ => None,
+    };
+    let entries = match shard {
+        Some(shard) => org::select(&list.entries, shard),
+        None => list.entries.clone(),
+    };
+    // Settings come from --config or ./.leakhound.toml, not from each repository.
+    let mut session = Session::start(Path::new("."), &args.output, args.max_file_size)?;
+    let of_shard = shard.map(|s| format!(" (shard {s})")).unwrap_or_default();
+    session.title = format!(
+        "git history of {} of the {} repositories listed in {}{of_shard}",
+        entries.len(),
+        list.entries.len(),
+        list_file.display()
+    );
+    eprintln!("leakhound: auditing the {}", session.title);
+    let options = AuditOptions {
+        all_objects: args.all_objects,
+        max_blob_size: session.max_file_size,
+        threads: thread_count(args.output.threads),
+        progress: io::stderr().is_terminal(),
+    };
+    let fetch = org::FetchOptions {
+        clone_dir: args.repos.clone_dir.clone().unwrap_or_else(|| PathBuf::from(".leakhound-clones")),
+        timeout: Duration::from_secs(args.repos.clone_timeout.unwrap_or(600).max(1)),
+        cancel: Some(crate::interrupt::flag()),
+    };
+    let outcome = org::audit_repos(&entries, &session.detector, &options, &fetch, &org::stderr_progress);
+    session.finish(outcome, &args.verify, &args.output)
+}
+
+/// `merge SHARD...`: shard reports into one report. Verification results in
+/// the shards are reused; `--verify` asks only about keys without a verdict,
+/// once each, and needs them in full.
+fn merge(mut args: MergeArgs) -> Result<u8> {
+    let mut session = Session::start(Path::new("."), &args.output, None)?;
+    let shards = args.shards.iter().map(|p| org::read_shard(p)).collect::<Result<Vec<_>>>()?;
+    let names: Vec<String> = args.shards.iter().map(|p| p.display().to_string()).collect();
+    session.title = format!("shard reports {}", names.join(", "));
+    let rules = session.detector.rules();
+    if args.verify.verify {
+        org::check_verifiable(&shards, rules)?;
+    }
+    let mut outcome = org::merge(shards);
+    if args.verify.verify {
+        let mut options = verify_options(&args.verify)?;
+        outcome.stats.verification = Some(org::verify_unverified(&mut outcome.findings, rules, &mut options)?);
+    }
+    // Secrets that arrived masked must not be masked twice: mask the others
+    // here, then let the report show every secret as it now is.
+    let output = &mut args.output;
+    org::mask_for_report(&mut outcome, rules, output.format, output.show_secrets, output.html_show_secrets);
+    (output.show_secrets, output.html_show_secrets) = (true, true);
+    let verify = VerifyArgs { verify: false, ..args.verify };
+    session.finish(outcome, &verify, &args.output)
 }
 
 fn staged(args: StagedArgs) -> Result<u8> {
@@ -553,7 +696,14 @@ fn verify_findings(outcome: &mut ScanOutcome, rules: &RuleSet, args: &VerifyArgs
     if !args.verify {
         return Ok(());
     }
-    let mut options = VerifyOptions {
+    let mut options = verify_options(args)?;
+    outcome.stats.verification = Some(verify::verify(&mut outcome.findings, rules, &mut options)?);
+    Ok(())
+}
+
+/// The verification settings the flags ask for.
+fn verify_options(args: &VerifyArgs) -> Result<VerifyOptions> {
+    Ok(VerifyOptions {
         timeout: Duration::from_secs_f64(args.verify_timeout.max(0.001)),
         per_provider: args.verify_concurrency.max(1),
         overrides: args.verify_endpoint.clone(),
@@ -562,9 +712,7 @@ fn verify_findings(outcome: &mut ScanOutcome, rules: &RuleSet, args: &VerifyArgs
             None => None,
         },
         ..VerifyOptions::default()
-    };
-    outcome.stats.verification = Some(verify::verify(&mut outcome.findings, rules, &mut options)?);
-    Ok(())
+    })
 }
 
 fn emit(outcome: &ScanOutcome, rules: &RuleSet, args: &OutputArgs, title: &str) -> Result<()> {

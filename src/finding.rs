@@ -2,7 +2,7 @@
 //! prints. Its JSON field names are a public interface (see README), so
 //! fields are only ever added, never renamed.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::engine::{Engine, LineIndex, Match};
@@ -14,7 +14,7 @@ use crate::rules::{Confidence, Severity};
 /// minified bundles have lines of megabytes.
 const SNIPPET_CONTEXT: usize = 80;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
     pub rule_id: String,
     pub provider: String,
@@ -28,6 +28,10 @@ pub struct Finding {
     pub secret_sha256: String,
     /// Stable identity for baselines: rule id + secret hash + path.
     pub fingerprint: String,
+    /// The repository, as listed in `git --repos FILE` (org-scale audits
+    /// and `merge` only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub repository: Option<String>,
     /// Path relative to the scanned root (`-` for stdin).
     pub path: String,
     /// 1-based line and byte column of the secret's first byte.
@@ -93,7 +97,7 @@ pub struct Verification {
 
 /// Git attribution: the commit that introduced a secret at its path, and how
 /// far it spread. JSON names are part of the public interface.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct GitInfo {
     /// The introducing commit (full hex id).
     pub commit: String,
@@ -129,6 +133,7 @@ impl Finding {
             fingerprint: fingerprint(&rule.spec.id, &secret_sha256, path),
             secret_sha256,
             secret,
+            repository: None,
             path: path.to_string(),
             line,
             column,

@@ -10,6 +10,7 @@
 //! - [`scan`]: wires a source to the engine and collects findings and stats;
 //! - [`enrich`]: what is added to findings (client-side exposure, git attribution);
 //! - [`audit`]: the full-history git audit, end to end;
+//! - [`org`]: many repositories: lists, shards, bare clones, merging shard reports;
 //! - [`changes`]: what a commit range or the staged changes add;
 //! - [`verify`]: asking providers whether found keys still work (`--verify`);
 //! - [`report`]: redaction and the renderers (text, json, jsonl);
@@ -27,6 +28,7 @@ pub mod enrich;
 pub mod finding;
 pub mod hook;
 pub mod interrupt;
+pub mod org;
 pub mod report;
 pub mod rules;
 pub mod scan;

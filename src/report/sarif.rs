@@ -73,6 +73,8 @@ pub fn write(out: &mut dyn Write, findings: &[Finding], rules: &RuleSet) -> io::
 fn result(f: &Finding, rules: &RuleSet, index: &HashMap<&str, usize>) -> Value {
     let rule = rules.get(&f.rule_id);
     let masked = match rule {
+        // Already masked (a merged shard written without --show-secrets).
+        _ if !crate::org::merge::secret_is_full(f) => f.secret.clone(),
         Some(r) if r.spec.not_secret => f.secret.clone(),
         Some(r) => redact::mask(&f.secret, redact::keyword_prefix_len(&f.secret, &r.spec.keywords)),
         None => redact::mask(&f.secret, 0),

@@ -142,7 +142,7 @@ fn paired_job<'r>(findings: &[Finding], i: usize, rule: &'r Rule, pair_rule: &st
     let f = &findings[i];
     let partner = findings
         .iter()
-        .filter(|o| o.rule_id == pair_rule && o.path == f.path)
+        .filter(|o| o.rule_id == pair_rule && o.path == f.path && o.repository == f.repository)
         .min_by_key(|o| (o.line.abs_diff(f.line), o.line));
     let Some(partner) = partner else {
         return Job { rule, secret: f.secret.clone(), pair: None, cache_key: cache::key(&f.rule_id, &f.secret_sha256) };
