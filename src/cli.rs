@@ -496,6 +496,7 @@ impl Session {
         outcome.stats.findings = outcome.findings.len() as u64;
         outcome.suppressed = suppressed;
         outcome.notes.extend(self.config.warnings.iter().cloned());
+        outcome.notes.extend(self.detector.take_notes());
         if interrupt::requested() {
             outcome.notes.push("interrupted (Ctrl-C): the scan stopped early and these results are partial".into());
         }

@@ -18,6 +18,9 @@ pub struct Detector {
     pub exposure: ExposureRules,
     /// Bounds on decoding (text decodings and archives).
     pub limits: decode::Limits,
+    /// What decoding had to leave out (zip bombs, archives nested too
+    /// deep), for the report's notes.
+    notes: std::sync::Mutex<Vec<String>>,
 }
 
 impl Detector {
@@ -26,6 +29,7 @@ impl Detector {
             engine: Engine::new(rules),
             exposure: ExposureRules::builtin()?,
             limits: decode::Limits::default(),
+            notes: std::sync::Mutex::default(),
         })
     }
 
@@ -50,6 +54,9 @@ impl Detector {
         });
         if !is_archive {
             findings = self.text_findings(bytes, path);
+        }
+        if !notes.is_empty() {
+            self.notes.lock().unwrap_or_else(|e| e.into_inner()).extend(notes);
         }
         findings
     }
@@ -101,6 +108,11 @@ impl Detector {
         }
         let mut lines = LineIndex::new(bytes);
         matches.iter().map(|m| Finding::from_match(&self.engine, m, bytes, path, &mut lines)).collect()
+    }
+
+    /// The decoding notes gathered so far (each returned once).
+    pub fn take_notes(&self) -> Vec<String> {
+        std::mem::take(&mut *self.notes.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Findings in `bytes` at `path`, with exposure applied.

@@ -280,7 +280,7 @@ fn zip_members_and_nesting() {
     let (all, notes) = expand_all(&outer, "release.zip", &Limits::default());
     assert!(notes.is_empty(), "{notes:?}");
     let got: Vec<(&str, &[&str])> = all.iter().map(|m| (m.path.as_str(), m.chain.as_slice())).collect();
-    assert_eq!(got, [("config/.env", &["zip"][..]), ("lib/inner.jar!secrets.txt", &["zip", "zip"][..])]);
+    assert_eq!(got, [("config/.env", &["zip"][..]), ("lib/inner.jar!/secrets.txt", &["zip", "zip"][..])]);
     assert_eq!(raw_secrets(&all[1].bytes), [key]);
     assert!(decode::members(b"just text", "a.txt", &Limits::default(), &mut Vec::new()).is_none());
 }
@@ -293,8 +293,8 @@ fn fourth_level_is_not_opened() {
     let l1 = zip_of(&[("l2.zip", &l2)]);
     let (all, notes) = expand_all(&l1, "l1.zip", &Limits::default());
     let got: Vec<&str> = all.iter().map(|m| m.path.as_str()).collect();
-    assert_eq!(got, ["l2.zip!l3.zip!l4.zip", "l2.zip!l3.zip!three.txt"]);
-    assert_eq!(notes, ["skipped: l1.zip!l2.zip!l3.zip!l4.zip: archive nested deeper than 3 levels"]);
+    assert_eq!(got, ["l2.zip!/l3.zip!/l4.zip", "l2.zip!/l3.zip!/three.txt"]);
+    assert_eq!(notes, ["skipped: l1.zip!/l2.zip!/l3.zip!/l4.zip: archive nested deeper than 3 levels"]);
 }
 
 #[test]
@@ -382,7 +382,7 @@ fn zip_bomb_stops_quickly_with_a_note() {
     assert!(all.is_empty());
     assert_eq!(notes.len(), 1, "{notes:?}");
     assert!(
-        notes[0].starts_with("skipped: bomb.zip!zeros.bin: exceeds ")
+        notes[0].starts_with("skipped: bomb.zip!/zeros.bin: exceeds ")
             && notes[0].ends_with("bytes decompressed (zip bomb protection)")
     );
     assert!(t.elapsed().as_secs() < 10);
@@ -429,7 +429,7 @@ fn member_size_cap_cuts_with_a_note() {
     let mut notes = Vec::new();
     let m = decode::members(&z, "big.zip", &limits, &mut notes).unwrap();
     assert_eq!(m[0].bytes.len(), 1 << 20);
-    assert!(notes[0].starts_with("truncated: big.zip!big.txt: exceeds 1048576 bytes"), "{notes:?}");
+    assert!(notes[0].starts_with("truncated: big.zip!/big.txt: exceeds 1048576 bytes"), "{notes:?}");
 }
 
 // ---- robustness ----

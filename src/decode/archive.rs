@@ -2,7 +2,7 @@
 //!
 //! A `.env` inside a release `.zip`, a key in a `.jar`'s properties, a
 //! wheel or `.nupkg` published with credentials: each member is a blob with
-//! its own path (`app.zip!config/.env`). Archives are untrusted input, so
+//! its own path (`app.zip!/config/.env`). Archives are untrusted input, so
 //! every read is bounded: decompression goes through `take(limit + 1)`
 //! (declared sizes are never trusted, not even for allocation), a member
 //! past [`Limits::max_member_size`] is cut, one that inflates more than
@@ -10,8 +10,8 @@
 //! [`RATIO_FLOOR`]) is dropped, and all members of one archive tree share
 //! [`Limits::max_total_out`] through a [`Budget`]. Nesting past
 //! [`Limits::max_archive_depth`] is not opened. Each of these pushes a note
-//! and keeps what was read so far; nothing panics, and a 42.zip finishes
-//! in milliseconds.
+//! and keeps what was read so far; nothing panics, and a 42.zip-style
+//! tree (16^4 nested 200 MiB bombs) stops in a fraction of a second.
 
 use std::cell::Cell;
 use std::io::{self, Cursor, Read};
@@ -87,6 +87,19 @@ fn detect(bytes: &[u8], path: &str) -> Option<Kind> {
     None
 }
 
+/// What all levels of one archive tree share while it is read.
+struct Tree<'a> {
+    limits: &'a Limits,
+    budget: &'a mut Budget,
+    notes: &'a mut Vec<String>,
+}
+
+impl Tree<'_> {
+    fn note(&mut self, note: String) {
+        self.budget.note(self.notes, note);
+    }
+}
+
 /// The members of the archive in `bytes` (file entries only), or `None`
 /// when `bytes` is not an archive. A fresh budget, depth 0: for one level.
 /// Use [`expand`] to open nested archives too.
@@ -105,9 +118,8 @@ pub fn members_in(
     notes: &mut Vec<String>,
 ) -> Option<Vec<Member>> {
     let mut out = Vec::new();
-    match visit(bytes, path, depth, limits, budget, notes, &mut |m: Member, _: &mut Budget, _: &mut Vec<String>| {
-        out.push(m)
-    }) {
+    let mut tree = Tree { limits, budget, notes };
+    match visit(bytes, path, depth, &mut tree, &mut |m, _| out.push(m)) {
         Opened::No => None,
         _ => Some(out),
     }
@@ -115,8 +127,8 @@ pub fn members_in(
 
 /// Every file in the archive tree of `bytes`, nested archives opened up to
 /// [`Limits::max_archive_depth`], handed to `each` one at a time (so memory
-/// stays at one member per level). Paths join levels with `!`
-/// (`lib/a.jar!config/.env`); an archive that was opened is not itself
+/// stays at one member per level). Paths join levels with `!/`, as reports
+/// do (`lib/a.jar!/config/.env`); an archive that was opened is not itself
 /// handed over, one that could not be (too deep, unreadable) is. Returns
 /// false when `bytes` is not an archive.
 pub fn expand(
@@ -127,28 +139,25 @@ pub fn expand(
     each: &mut dyn FnMut(Member),
 ) -> bool {
     let mut budget = Budget::default();
-    expand_in(bytes, path, "", &[], 0, limits, &mut budget, notes, each) != Opened::No
+    let mut tree = Tree { limits, budget: &mut budget, notes };
+    expand_in(bytes, path, "", &[], 0, &mut tree, each) != Opened::No
 }
 
-#[allow(clippy::too_many_arguments)]
 fn expand_in(
     bytes: &[u8],
     path: &str,
     prefix: &str,
     chain: &[&'static str],
     depth: u32,
-    limits: &Limits,
-    budget: &mut Budget,
-    notes: &mut Vec<String>,
+    tree: &mut Tree<'_>,
     each: &mut dyn FnMut(Member),
 ) -> Opened {
-    visit(bytes, path, depth, limits, budget, notes, &mut |m: Member, budget: &mut Budget, notes: &mut Vec<String>| {
-        let inner = if prefix.is_empty() { m.path.clone() } else { format!("{prefix}!{}", m.path) };
-        let shown = format!("{path}!{}", m.path);
+    visit(bytes, path, depth, tree, &mut |m, tree| {
+        let inner = if prefix.is_empty() { m.path.clone() } else { format!("{prefix}!/{}", m.path) };
+        let shown = format!("{path}!/{}", m.path);
         let mut full: Vec<&'static str> = chain.to_vec();
         full.extend(&m.chain);
-        let opened = expand_in(&m.bytes, &shown, &inner, &full, depth + 1, limits, budget, notes, each);
-        if opened != Opened::Yes {
+        if expand_in(&m.bytes, &shown, &inner, &full, depth + 1, tree, each) != Opened::Yes {
             each(Member { path: inner, bytes: m.bytes, chain: full });
         }
     })
@@ -162,33 +171,26 @@ enum Opened {
     Skipped,
 }
 
-type Each<'a> = dyn FnMut(Member, &mut Budget, &mut Vec<String>) + 'a;
+type Each<'a> = dyn FnMut(Member, &mut Tree<'_>) + 'a;
 
-fn visit(
-    bytes: &[u8],
-    path: &str,
-    depth: u32,
-    limits: &Limits,
-    budget: &mut Budget,
-    notes: &mut Vec<String>,
-    each: &mut Each<'_>,
-) -> Opened {
+fn visit(bytes: &[u8], path: &str, depth: u32, tree: &mut Tree<'_>, each: &mut Each<'_>) -> Opened {
     let Some(kind) = detect(bytes, path) else { return Opened::No };
-    if depth >= limits.max_archive_depth {
-        budget.note(notes, format!("skipped: {path}: archive nested deeper than {} levels", limits.max_archive_depth));
+    let max = tree.limits.max_archive_depth;
+    if depth >= max {
+        tree.note(format!("skipped: {path}: archive nested deeper than {max} levels"));
         return Opened::Skipped;
     }
-    if budget.exhausted {
+    if tree.budget.exhausted {
         return Opened::Skipped;
     }
     let ok = match kind {
-        Kind::Zip => zip(bytes, path, limits, budget, notes, each),
-        Kind::Tar => tar(bytes, path, "tar", None, limits, budget, notes, each),
+        Kind::Zip => zip(bytes, path, tree, each),
+        Kind::Tar => tar(bytes, path, "tar", None, tree, each),
         Kind::TarGz => {
-            let cap = ratio_cap(bytes.len() as u64, limits);
-            tar(MultiGzDecoder::new(bytes), path, "tar.gz", Some(cap), limits, budget, notes, each)
+            let cap = ratio_cap(bytes.len() as u64, tree.limits);
+            tar(MultiGzDecoder::new(bytes), path, "tar.gz", Some(cap), tree, each)
         }
-        Kind::Gz => gz(bytes, path, limits, budget, notes, each),
+        Kind::Gz => gz(bytes, path, tree, each),
     };
     if ok { Opened::Yes } else { Opened::Skipped }
 }
@@ -213,7 +215,8 @@ enum Read1 {
 }
 
 /// Reads one member through `take`, charging `budget`.
-fn read_member(r: &mut dyn Read, ratio_limit: u64, limits: &Limits, budget: &mut Budget) -> Read1 {
+fn read_member(r: &mut dyn Read, ratio_limit: u64, tree: &mut Tree<'_>) -> Read1 {
+    let (limits, budget) = (tree.limits, &mut *tree.budget);
     let left = limits.max_total_out.saturating_sub(budget.total_out);
     let limit = limits.max_member_size.min(left).min(ratio_limit);
     let mut bytes = Vec::new();
@@ -237,67 +240,56 @@ fn read_member(r: &mut dyn Read, ratio_limit: u64, limits: &Limits, budget: &mut
 }
 
 /// Records the outcome of reading `name`; false when the tree must stop.
-#[allow(clippy::too_many_arguments)]
 fn take_member(
     result: Read1,
     path: &str,
     name: String,
     chain: &'static str,
-    limits: &Limits,
-    budget: &mut Budget,
-    notes: &mut Vec<String>,
+    tree: &mut Tree<'_>,
     each: &mut Each<'_>,
 ) -> bool {
     match result {
         Read1::Kept { bytes, cut } => {
             if cut {
-                let cut = limits.max_member_size;
-                budget.note(
-                    notes,
-                    format!("truncated: {path}!{name}: exceeds {cut} bytes decompressed; scanned the first {cut}"),
-                );
+                let cut = tree.limits.max_member_size;
+                tree.note(format!(
+                    "truncated: {path}!/{name}: exceeds {cut} bytes decompressed; scanned the first {cut}"
+                ));
             }
-            each(Member { path: name, bytes, chain: vec![chain] }, budget, notes);
+            each(Member { path: name, bytes, chain: vec![chain] }, tree);
             true
         }
         Read1::Bomb { limit, total } => {
-            let what = if total { format!("{path}: archive") } else { format!("{path}!{name}") };
-            budget.note(notes, format!("skipped: {what}: exceeds {limit} bytes decompressed (zip bomb protection)"));
+            let what = if total { format!("{path}: archive") } else { format!("{path}!/{name}") };
+            tree.note(format!("skipped: {what}: exceeds {limit} bytes decompressed (zip bomb protection)"));
             !total
         }
         Read1::Failed(e) => {
-            budget.note(notes, format!("skipped: {path}!{name}: unreadable: {e}"));
+            tree.note(format!("skipped: {path}!/{name}: unreadable: {e}"));
             true
         }
     }
 }
 
-fn zip(
-    bytes: &[u8],
-    path: &str,
-    limits: &Limits,
-    budget: &mut Budget,
-    notes: &mut Vec<String>,
-    each: &mut Each<'_>,
-) -> bool {
+fn zip(bytes: &[u8], path: &str, tree: &mut Tree<'_>, each: &mut Each<'_>) -> bool {
     let mut archive = match zip::ZipArchive::new(Cursor::new(bytes)) {
         Ok(a) => a,
         Err(e) => {
-            budget.note(notes, format!("skipped: {path}: unreadable zip archive: {e}"));
+            tree.note(format!("skipped: {path}: unreadable zip archive: {e}"));
             return false;
         }
     };
     if archive.len() > MAX_ENTRIES {
-        budget.note(notes, format!("truncated: {path}: {} entries, only the first {MAX_ENTRIES} read", archive.len()));
+        tree.note(format!("truncated: {path}: {} entries, only the first {MAX_ENTRIES} read", archive.len()));
     }
     for i in 0..archive.len().min(MAX_ENTRIES) {
-        if budget.exhausted {
+        if tree.budget.exhausted {
             break;
         }
         let mut file = match archive.by_index(i) {
             Ok(f) => f,
             Err(e) => {
-                budget.note(notes, format!("skipped: {path}: entry {i}: {e}"));
+                tree.note(format!("skipped: {path}: entry {i}: {e}"));
                 continue;
             }
         };
@@ -306,10 +298,10 @@ fn zip(
         }
         let name = String::from_utf8_lossy(file.name_raw()).into_owned();
         // Compressed data cannot be larger than the archive holding it.
-        let ratio_limit = ratio_cap(file.compressed_size().min(bytes.len() as u64), limits);
-        let result = read_member(&mut file, ratio_limit, limits, budget);
+        let ratio_limit = ratio_cap(file.compressed_size().min(bytes.len() as u64), tree.limits);
+        let result = read_member(&mut file, ratio_limit, tree);
         drop(file);
-        if !take_member(result, path, name, "zip", limits, budget, notes, each) {
+        if !take_member(result, path, name, "zip", tree, each) {
             break;
         }
     }
@@ -340,18 +332,15 @@ impl<R: Read> Read for Capped<R> {
 
 /// Tar members from `reader`; `cap` bounds the whole decompressed stream
 /// (headers and skipped data included) for `tar.gz`.
-#[allow(clippy::too_many_arguments)]
 fn tar<R: Read>(
     reader: R,
     path: &str,
     chain: &'static str,
     cap: Option<u64>,
-    limits: &Limits,
-    budget: &mut Budget,
-    notes: &mut Vec<String>,
+    tree: &mut Tree<'_>,
     each: &mut Each<'_>,
 ) -> bool {
-    let left = limits.max_total_out.saturating_sub(budget.total_out);
+    let left = tree.limits.max_total_out.saturating_sub(tree.budget.total_out);
     let stream_cap = cap.unwrap_or(u64::MAX).min(left);
     let hit = Rc::new(Cell::new(false));
     let mut archive = tar::Archive::new(Capped { inner: reader, left: stream_cap, hit: Rc::clone(&hit) });
@@ -359,7 +348,7 @@ fn tar<R: Read>(
     let entries = match archive.entries() {
         Ok(e) => e,
         Err(e) => {
-            budget.note(notes, format!("skipped: {path}: unreadable {chain} archive: {e}"));
+            tree.note(format!("skipped: {path}: unreadable {chain} archive: {e}"));
             return false;
         }
     };
@@ -367,55 +356,48 @@ fn tar<R: Read>(
         let mut entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                budget.note(notes, format!("skipped: {path}: {chain} archive ends early: {e}"));
+                tree.note(format!("skipped: {path}: {chain} archive ends early: {e}"));
                 break;
             }
         };
         count += 1;
         if count > MAX_ENTRIES {
-            budget.note(notes, format!("truncated: {path}: more than {MAX_ENTRIES} entries, only the first read"));
+            tree.note(format!("truncated: {path}: more than {MAX_ENTRIES} entries, only the first read"));
             break;
         }
-        if budget.exhausted {
+        if tree.budget.exhausted {
             break;
         }
         if !entry.header().entry_type().is_file() {
             continue;
         }
         let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let result = read_member(&mut entry, u64::MAX, limits, budget);
+        let result = read_member(&mut entry, u64::MAX, tree);
         if hit.get() {
             // The stream hit its cap inside this member: drop the member.
             break;
         }
-        if !take_member(result, path, name, chain, limits, budget, notes, each) {
+        if !take_member(result, path, name, chain, tree, each) {
             break;
         }
     }
     if hit.get() {
-        let what = if stream_cap == left { limits.max_total_out } else { stream_cap };
-        budget.exhausted |= stream_cap == left;
-        budget.note(notes, format!("skipped: {path}: exceeds {what} bytes decompressed (zip bomb protection)"));
+        let what = if stream_cap == left { tree.limits.max_total_out } else { stream_cap };
+        tree.budget.exhausted |= stream_cap == left;
+        tree.note(format!("skipped: {path}: exceeds {what} bytes decompressed (zip bomb protection)"));
     }
     true
 }
 
-fn gz(
-    bytes: &[u8],
-    path: &str,
-    limits: &Limits,
-    budget: &mut Budget,
-    notes: &mut Vec<String>,
-    each: &mut Each<'_>,
-) -> bool {
+fn gz(bytes: &[u8], path: &str, tree: &mut Tree<'_>, each: &mut Each<'_>) -> bool {
     let base = path.rsplit(['/', '!']).next().unwrap_or(path);
     let lower = base.to_ascii_lowercase();
     let name = match [".gz", ".gzip", ".z"].iter().find(|x| lower.ends_with(*x)) {
         Some(x) if base.len() > x.len() => base[..base.len() - x.len()].to_string(),
         _ => format!("{base}.gunzip"),
     };
-    let ratio_limit = ratio_cap(bytes.len() as u64, limits);
-    let result = read_member(&mut MultiGzDecoder::new(bytes), ratio_limit, limits, budget);
-    take_member(result, path, name, "gz", limits, budget, notes, each);
+    let ratio_limit = ratio_cap(bytes.len() as u64, tree.limits);
+    let result = read_member(&mut MultiGzDecoder::new(bytes), ratio_limit, tree);
+    take_member(result, path, name, "gz", tree, each);
     true
 }

@@ -27,17 +27,25 @@ const MAX_CHARS: usize = 4 << 20;
 /// Wrapped lines shorter than this are not joined with the next one.
 const MIN_WRAP: usize = 60;
 
-const ALNUM: u8 = 1;
+const DIGIT: u8 = 1;
 const STD: u8 = 2;
 const URL: u8 = 4;
+const UPPER: u8 = 8;
+const LOWER: u8 = 16;
+/// Both alphabets' specials in one run: not base64.
+const MIXED: u8 = STD | URL;
 
 static CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut i = 0;
     while i < 256 {
         let b = i as u8;
-        t[i] = if b.is_ascii_alphanumeric() {
-            ALNUM
+        t[i] = if b.is_ascii_digit() {
+            DIGIT
+        } else if b.is_ascii_uppercase() {
+            UPPER
+        } else if b.is_ascii_lowercase() {
+            LOWER
         } else if b == b'+' || b == b'/' {
             STD
         } else if b == b'-' || b == b'_' {
@@ -99,7 +107,9 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Option<View> {
             continue;
         }
         let mut run = run_at(bytes, start);
-        if run.class == ALNUM | STD | URL || run.class & ALNUM == 0 {
+        // base64 of text always mixes upper and lower case; identifiers,
+        // constants and paths mostly do not, and are dropped unread.
+        if run.class & MIXED == MIXED || run.class & (UPPER | LOWER) != UPPER | LOWER {
             continue;
         }
         pieces.clear();
@@ -125,7 +135,7 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Option<View> {
             }
             let next = run_at(bytes, j);
             let len = next.end - next.start;
-            if len == 0 || len > width || !alone(&next) || (class | next.class) == ALNUM | STD | URL {
+            if len == 0 || len > width || !alone(&next) || (class | next.class) & MIXED == MIXED {
                 break;
             }
             class |= next.class;

@@ -12,11 +12,14 @@
 //!
 //! Everything here is pure: bytes in, views out, no I/O and no knowledge of
 //! the engine or the rules. [`views`] runs on every text file, so each
-//! decoder starts with a cheap check (a `memchr` for `\`, `%` or NUL, a
-//! table-driven scan for long base64 runs, the path for notebooks and source
-//! maps) and returns nothing when nothing applies. Every scan is linear;
-//! candidate regions are bounded and never overlap, and views are capped at
-//! [`Limits::max_view_bytes`], so a 20 MB one-line bundle costs one pass.
+//! decoder starts with a cheap check (a `memchr` for `\`, `%`, quotes or
+//! NUL, a strided probe for long base64 or hex runs that skips most of
+//! ordinary text unread, the path for notebooks and source maps) and returns
+//! nothing when nothing applies. Every scan is linear; candidate regions are
+//! bounded and never overlap, and views are capped at
+//! [`Limits::max_view_bytes`], so a 20 MB one-line bundle costs one pass per
+//! decoder. Decoded views are decoded again (base64 in a JSON string, in a
+//! notebook cell) up to [`Limits::max_depth`] decodings, maps composed.
 //!
 //! Views overlap the raw blob on purpose (a decoded region keeps up to
 //! [`CONTEXT`] bytes of the text before it, so `MISTRAL_API_KEY: <base64>`
@@ -75,7 +78,7 @@ pub struct View {
 #[derive(Debug, Clone)]
 pub struct Member {
     /// Path inside the archive (`inner/path`; for [`expand`], nested
-    /// archives are joined with `!`: `lib/a.jar!config/.env`).
+    /// archives are joined with `!/`: `lib/a.jar!/config/.env`).
     pub path: String,
     pub bytes: Vec<u8>,
     /// Archive formats from the outermost in: `["zip"]`, `["zip", "tar.gz"]`.
@@ -144,13 +147,18 @@ pub fn views(bytes: &[u8], path: &str, limits: &Limits) -> Vec<View> {
         structured |= !sources.is_empty();
         out.extend(sources);
     }
-    token_views(bytes, limits, !structured, &mut out);
+    // A notebook's or source map's strings are decoded above and their
+    // views get the token decoders below; the raw JSON around them (image
+    // outputs, `mappings`) only costs time.
+    if !structured {
+        token_views(bytes, limits, &mut out);
+    }
     // Decode the decoded: a base64 inside a JSON string, inside a base64.
     let mut i = 0;
     while i < out.len() {
         if out[i].chain.len() < limits.max_depth as usize {
             let mut inner = Vec::new();
-            token_views(&out[i].bytes, limits, true, &mut inner);
+            token_views(&out[i].bytes, limits, &mut inner);
             let outer = &out[i];
             let nested: Vec<View> = inner
                 .into_iter()
@@ -169,10 +177,8 @@ pub fn views(bytes: &[u8], path: &str, limits: &Limits) -> Vec<View> {
 }
 
 /// The decoders that find encoded tokens anywhere in text.
-fn token_views(bytes: &[u8], limits: &Limits, escapes: bool, out: &mut Vec<View>) {
-    if escapes {
-        out.extend(json_escape::decode(bytes, limits));
-    }
+fn token_views(bytes: &[u8], limits: &Limits, out: &mut Vec<View>) {
+    out.extend(json_escape::decode(bytes, limits));
     out.extend(url::decode(bytes, limits));
     out.extend(base64::decode(bytes, limits));
     out.extend(hex::decode(bytes, limits));

@@ -50,6 +50,21 @@ fn detect(bytes: &[u8]) -> Option<(bool, usize)> {
 
 pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Option<View> {
     let (le, start) = detect(bytes)?;
+    // Binary data with NULs in the right places fails on its first KiBs.
+    if !mostly_text(&convert(bytes, start, le, SNIFF).bytes) {
+        return None;
+    }
+    let view = convert(bytes, start, le, cap(limits));
+    if !mostly_text(&view.bytes) {
+        return None;
+    }
+    let (bytes, map) = view.finish();
+    Some(View { bytes, chain: vec![if le { "utf-16le" } else { "utf-16be" }], map, note: None })
+}
+
+/// UTF-8 of the UTF-16 text from `start`, up to about `cap` bytes; ASCII
+/// runs map at one byte per code unit, other characters to their unit.
+fn convert(bytes: &[u8], start: usize, le: bool, cap: usize) -> ViewBuf {
     let unit = |i: usize| -> u16 {
         let (a, b) = (bytes[i], bytes[i + 1]);
         if le { u16::from_le_bytes([a, b]) } else { u16::from_be_bytes([a, b]) }
@@ -59,7 +74,6 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Option<View> {
     let mut ascii_at = start;
     let mut i = start;
     let mut utf8 = [0u8; 4];
-    let cap = cap(limits);
     while i + 1 < bytes.len() && view.len() + ascii.len() < cap {
         let u = unit(i);
         if u < 0x80 {
@@ -88,11 +102,7 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Option<View> {
         i += used;
     }
     view.ratio(&ascii, ascii_at, 1, 2);
-    if !mostly_text(&view.bytes) {
-        return None;
-    }
-    let (bytes, map) = view.finish();
-    Some(View { bytes, chain: vec![if le { "utf-16le" } else { "utf-16be" }], map, note: None })
+    view
 }
 
 #[cfg(test)]
