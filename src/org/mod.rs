@@ -24,6 +24,7 @@ use crate::audit::{AuditOptions, audit};
 use crate::detect::Detector;
 use crate::finding::Finding;
 use crate::report::Format;
+use crate::report::{human_bytes, plural};
 use crate::scan::{ScanOutcome, Stats, duration_ms};
 use crate::source::git::GitRepo;
 use crate::source::{Skip, SkipReason};
@@ -287,22 +288,6 @@ pub fn qualify_for_display(outcome: &mut ScanOutcome, format: Format) {
             }
         }
     }
-}
-
-fn plural(n: u64, word: &str) -> String {
-    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
-}
-
-/// `1.2 KiB`-style sizes for progress lines.
-fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@ use crate::rules::{RuleSet, Severity};
 use crate::scan::ScanOutcome;
 use crate::source::SkipReason;
 
-use super::rotation;
 use super::sanitize::for_terminal;
+use super::{human_bytes, plural, rotation};
 
 struct Style {
     color: bool,
@@ -254,19 +254,4 @@ fn summary(outcome: &ScanOutcome, findings: &[Finding]) -> String {
         line.push_str(&format!(" · skipped {skipped} ({})", parts.join(", ")));
     }
     line
-}
-
-fn plural(n: u64, word: &str) -> String {
-    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
-}
-
-fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
 }
