@@ -21,7 +21,7 @@ use crate::source::{Skip, SkipReason};
 pub fn scan_change(detector: &Detector, change: &ChangedText) -> Vec<Finding> {
     let mut findings = detector.findings(&change.text, &change.path);
     for finding in &mut findings {
-        finding.line += change.first_line - 1;
+        finding.line = finding.line.saturating_add(change.first_line.saturating_sub(1));
     }
     findings.retain(|f| change.added.contains(&f.line));
     findings

@@ -170,8 +170,34 @@ pub fn parse_unified(patch: &[u8], skips: &mut DiffSkips) -> Vec<ChangedText> {
     let mut out: Vec<ChangedText> = Vec::new();
     let mut path: Option<String> = None;
     let mut current: Option<ChangedText> = None;
-    let mut next_line = 0;
+    let mut next_line: usize = 0;
+    // Lines still expected in the current hunk (old side, new side): inside
+    // a hunk, `+++ x` is an added line `++ x`, not a file header.
+    let mut left = (0usize, 0usize);
     for line in patch.split(|&b| b == b'\n') {
+        if left != (0, 0) {
+            let Some(hunk) = current.as_mut() else {
+                left = (0, 0);
+                continue;
+            };
+            match line.first() {
+                Some(b'+') => {
+                    hunk.added.insert(next_line);
+                    push_line(hunk, &line[1..]);
+                    next_line = next_line.saturating_add(1);
+                    left.1 = left.1.saturating_sub(1);
+                }
+                Some(b' ') => {
+                    push_line(hunk, &line[1..]);
+                    next_line = next_line.saturating_add(1);
+                    left = (left.0.saturating_sub(1), left.1.saturating_sub(1));
+                }
+                Some(b'-') => left.0 = left.0.saturating_sub(1),
+                Some(b'\\') => {}   // "\ No newline at end of file"
+                _ => left = (0, 0), // a malformed hunk ends here
+            }
+            continue;
+        }
         if line.starts_with(b"diff --git ") {
             out.extend(current.take());
             path = None;
@@ -185,22 +211,11 @@ pub fn parse_unified(patch: &[u8], skips: &mut DiffSkips) -> Vec<ChangedText> {
             }
         } else if line.starts_with(b"@@ ") {
             out.extend(current.take());
-            if let (Some(p), Some(start)) = (&path, hunk_new_start(line)) {
-                current = Some(ChangedText { path: p.clone(), first_line: start, ..ChangedText::default() });
-                next_line = start;
-            }
-        } else if let Some(hunk) = current.as_mut() {
-            match line.first() {
-                Some(b'+') => {
-                    hunk.added.insert(next_line);
-                    push_line(hunk, &line[1..]);
-                    next_line += 1;
-                }
-                Some(b' ') => {
-                    push_line(hunk, &line[1..]);
-                    next_line += 1;
-                }
-                _ => {} // removed lines and "\ No newline at end of file"
+            if let (Some(p), Some(hunk)) = (&path, parse_hunk_header(line)) {
+                let first_line = hunk.new_start.max(1);
+                current = Some(ChangedText { path: p.clone(), first_line, ..ChangedText::default() });
+                next_line = first_line;
+                left = (hunk.old_count, hunk.new_count);
             }
         }
     }
@@ -214,11 +229,25 @@ fn push_line(hunk: &mut ChangedText, line: &[u8]) {
     hunk.text.push(b'\n');
 }
 
-/// `@@ -a,b +c,d @@` → c (a pure deletion hunk has d = 0 and adds nothing).
-fn hunk_new_start(line: &[u8]) -> Option<usize> {
+/// The numbers of a hunk header `@@ -a,b +c,d @@` (a missing count is 1).
+struct HunkHeader {
+    old_count: usize,
+    new_start: usize,
+    new_count: usize,
+}
+
+fn parse_hunk_header(line: &[u8]) -> Option<HunkHeader> {
     let text = std::str::from_utf8(line).ok()?;
-    let plus = text.split(' ').find(|part| part.starts_with('+'))?;
-    plus[1..].split(',').next()?.parse().ok()
+    let range = |sign: char| -> Option<(usize, usize)> {
+        let part = text.split(' ').find(|p| p.starts_with(sign))?;
+        let mut numbers = part[1..].split(',');
+        let start = numbers.next()?.parse().ok()?;
+        let count = numbers.next().map_or(Some(1), |c| c.parse().ok())?;
+        Some((start, count))
+    };
+    let (_, old_count) = range('-')?;
+    let (new_start, new_count) = range('+')?;
+    Some(HunkHeader { old_count, new_start, new_count })
 }
 
 /// `Binary files a/x and b/y differ` → `y`.
@@ -265,6 +294,23 @@ fn unquote(raw: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_added_line_that_looks_like_a_header_stays_in_its_hunk() {
+        let patch = b"diff --git a/a b/a\n--- a/a\n+++ b/a\n@@ -0,0 +1,2 @@\n+++ TOKEN=x\n+--- y\n";
+        let changes = parse_unified(patch, &mut DiffSkips::default());
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].path, "a");
+        assert_eq!(changes[0].text, b"++ TOKEN=x\n--- y\n");
+        assert_eq!(changes[0].added.iter().copied().collect::<Vec<_>>(), vec![1, 2]);
+    }
+
+    #[test]
+    fn absurd_hunk_numbers_do_not_overflow() {
+        let max = format!("diff --git a/a b/a\n+++ b/a\n@@ -1 +{} @@\n+x\n+y\n@@ -1 +0,0 @@\n-z\n", usize::MAX);
+        let changes = parse_unified(max.as_bytes(), &mut DiffSkips::default());
+        assert!(!changes[0].added.is_empty());
+    }
 
     #[test]
     fn parses_hunks_added_lines_and_quoted_paths() {
