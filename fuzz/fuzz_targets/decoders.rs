@@ -1,0 +1,75 @@
+//! The decoders on arbitrary bytes: text views (JSON/URL escapes, base64,
+//! hex, concatenation, UTF-16, notebooks, source maps) and archives (zip,
+//! tar, tar.gz, gz). Nothing may panic; every view maps back into the blob;
+//! archive output stays within its limits.
+#![no_main]
+
+use leakhound::decode::{self, Limits};
+use libfuzzer_sys::fuzz_target;
+
+/// Paths that switch on the path-selected decoders (notebooks, source maps,
+/// zip-family extensions for prefixed archives).
+const PATHS: &[&str] = &[
+    "blob.txt",
+    "analysis.ipynb",
+    "app.js.map",
+    "bundle.min.js",
+    "release.zip",
+    "lib.jar",
+    "backup.tar.gz",
+    "reg.reg",
+];
+
+fuzz_target!(|input: &[u8]| {
+    let Some((&selector, data)) = input.split_first() else {
+        return;
+    };
+    let path = PATHS[usize::from(selector & 0x7f) % PATHS.len()];
+    // The default limits, or small ones so that every cap is reached with
+    // small inputs.
+    let limits = if selector & 0x80 == 0 {
+        Limits::default()
+    } else {
+        Limits {
+            max_depth: 3,
+            max_archive_depth: 2,
+            max_total_out: 64 << 10,
+            max_ratio: 10,
+            max_member_size: 4 << 10,
+            max_view_bytes: 512,
+        }
+    };
+
+    for view in decode::views(data, path, &limits) {
+        assert_eq!(view.map.len(), view.bytes.len(), "map and bytes out of step, chain {:?}", view.chain);
+        assert!(!view.chain.is_empty() && view.chain.len() <= limits.max_depth as usize, "chain {:?}", view.chain);
+        for i in 0..view.bytes.len() {
+            let o = view.map.to_original(i);
+            assert!(
+                o < data.len(),
+                "decoded byte {i} of {:?} maps to {o}, past the {}-byte blob",
+                view.chain,
+                data.len()
+            );
+        }
+        let r = view.map.range(0, view.bytes.len());
+        assert!(r.start <= r.end && r.end <= data.len(), "range {r:?} of {:?} past the blob", view.chain);
+    }
+
+    let mut notes = Vec::new();
+    let mut total = 0u64;
+    let opened = decode::expand(data, path, &limits, &mut notes, &mut |member| {
+        assert!(member.bytes.len() as u64 <= limits.max_member_size, "member {} not cut", member.path);
+        assert!(!member.chain.is_empty());
+        total += member.bytes.len() as u64;
+    });
+    assert!(total <= limits.max_total_out, "{total} bytes out of one archive tree");
+    if !opened {
+        assert_eq!(total, 0);
+    }
+
+    if let Some(members) = decode::members(data, path, &limits, &mut notes) {
+        let total: u64 = members.iter().map(|m| m.bytes.len() as u64).sum();
+        assert!(total <= limits.max_total_out, "{total} bytes out of one archive");
+    }
+});
