@@ -47,9 +47,11 @@ fuzz_target!(|input: &[u8]| {
             let o = view.map.to_original(i);
             assert!(
                 o < data.len(),
-                "decoded byte {i} of {:?} maps to {o}, past the {}-byte blob",
+                "decoded byte {i} of {:?} maps to {o}, past the {}-byte blob\nview: {:?}\nblob: {:?}",
                 view.chain,
-                data.len()
+                data.len(),
+                String::from_utf8_lossy(&view.bytes),
+                String::from_utf8_lossy(data)
             );
         }
         let r = view.map.range(0, view.bytes.len());
