@@ -43,10 +43,13 @@ fuzz_target!(|input: &[u8]| {
     for view in decode::views(data, path, &limits) {
         assert_eq!(view.map.len(), view.bytes.len(), "map and bytes out of step, chain {:?}", view.chain);
         assert!(!view.chain.is_empty() && view.chain.len() <= limits.max_depth as usize, "chain {:?}", view.chain);
+        // Every decoded byte maps into the blob; the `\n` a decoder puts
+        // after a region maps to the offset right after it, which is the
+        // blob's length when the region ends the file.
         for i in 0..view.bytes.len() {
             let o = view.map.to_original(i);
             assert!(
-                o < data.len(),
+                o < data.len() || (o == data.len() && view.bytes[i] == b'\n'),
                 "decoded byte {i} of {:?} maps to {o}, past the {}-byte blob\nview: {:?}\nblob: {:?}",
                 view.chain,
                 data.len(),
@@ -54,8 +57,14 @@ fuzz_target!(|input: &[u8]| {
                 String::from_utf8_lossy(data)
             );
         }
-        let r = view.map.range(0, view.bytes.len());
-        assert!(r.start <= r.end && r.end <= data.len(), "range {r:?} of {:?} past the blob", view.chain);
+        let n = view.bytes.len();
+        let separator_at_end = n > 0 && view.bytes[n - 1] == b'\n' && view.map.to_original(n - 1) == data.len();
+        let r = view.map.range(0, n);
+        assert!(
+            r.start <= r.end && r.end <= data.len() + usize::from(separator_at_end),
+            "range {r:?} of {:?} past the blob",
+            view.chain
+        );
     }
 
     let mut notes = Vec::new();
