@@ -234,9 +234,6 @@ fn severity_badge(s: Severity) -> String {
 fn rotate_table(page: &mut String, items: &[RotationItem], rules: &RuleSet) {
     // Only a built-in rule's page may be a link: a repository's config can
     // add rules, and must not be able to plant a link in the report.
-    let builtin_rules = RuleSet::builtin().unwrap_or_default();
-    let builtin: HashMap<&str, &str> =
-        builtin_rules.rules().iter().map(|r| (r.spec.id.as_str(), r.spec.rotate_url.as_str())).collect();
     page.push_str(
         "<section id=\"rotate\" aria-labelledby=\"rotate-h\">\n<h2 id=\"rotate-h\">Rotate first</h2>\n\
          <p>One row per unique key, most urgent first: live keys served to browsers, other live keys, keys whose \
@@ -277,7 +274,7 @@ fn rotate_table(page: &mut String, items: &[RotationItem], rules: &RuleSet) {
         }
         let rule = rules.get(&f.rule_id);
         let url = rule.map_or(f.rotate_url.as_str(), |r| r.spec.rotate_url.as_str());
-        let mut rotate = rotate_link(url, builtin.get(f.rule_id.as_str()) == Some(&url));
+        let mut rotate = rotate_link(url, rule.is_some_and(|r| r.builtin));
         if let Some(steps) = rule.and_then(|r| r.spec.rotate_steps.as_deref()) {
             put!(rotate, "<br>{}", esc(steps));
         }

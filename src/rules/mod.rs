@@ -46,6 +46,9 @@ pub struct Rule {
     pub spec: RuleSpec,
     /// Where the rule came from (a file name), for error messages.
     pub origin: String,
+    /// Shipped with leakhound (`rules/`), not from a user's or repository's
+    /// file: only these may verify or have their rotation page linked.
+    pub builtin: bool,
     regex: OnceLock<Regex>,
     exclude: Vec<Regex>,
     exclude_before: Vec<Regex>,
@@ -78,7 +81,15 @@ impl Rule {
         let exclude = compile_list(&spec.exclude, "exclude")?;
         let confident_if = compile_list(&spec.confident_if, "confident_if")?;
         let exclude_before = compile_list(&spec.exclude_before, "exclude_before")?;
-        Ok(Rule { spec, origin: origin.to_string(), regex: OnceLock::new(), exclude, exclude_before, confident_if })
+        Ok(Rule {
+            spec,
+            origin: origin.to_string(),
+            builtin: false,
+            regex: OnceLock::new(),
+            exclude,
+            exclude_before,
+            confident_if,
+        })
     }
 
     /// The compiled pattern. Compiles on first use; the pattern was already
@@ -158,7 +169,9 @@ impl RuleSet {
     /// Parses one rules file (`[[rule]]` tables) and adds its rules.
     pub fn add_toml(&mut self, origin: &str, text: &str) -> Result<(), RuleError> {
         for spec in parse(origin, text)? {
-            self.add(Rule::new(spec, origin)?)?;
+            let mut rule = Rule::new(spec, origin)?;
+            rule.builtin = true;
+            self.add(rule)?;
         }
         Ok(())
     }
