@@ -55,10 +55,6 @@ impl GitRepo {
         Ok(GitRepo { shallow: repo.is_shallow(), bare: repo.is_bare(), repo, open_path, objects_dir })
     }
 
-    /// Opens another handle on the same repository (for another thread).
-    pub fn reopen(&self) -> Result<git2::Repository, git2::Error> {
-        git2::Repository::open(&self.open_path)
-    }
 
     /// Every ref (branches, tags, remotes, stash, notes) and `HEAD`.
     pub fn refs(&self) -> Result<Vec<RefTip>> {
