@@ -55,7 +55,6 @@ impl GitRepo {
         Ok(GitRepo { shallow: repo.is_shallow(), bare: repo.is_bare(), repo, open_path, objects_dir })
     }
 
-
     /// Every ref (branches, tags, remotes, stash, notes) and `HEAD`.
     pub fn refs(&self) -> Result<Vec<RefTip>> {
         let mut tips = Vec::new();
