@@ -14,11 +14,15 @@
 #   time (user + sys) ratio, which stays meaningful when other work shares the
 #   machine and makes wall times noisy (the load average is printed too).
 #
-#   A second ratio does the same for one 20 MiB single-line minified JS
+#   A second ratio compares leakhound with its decoders (escapes, base64,
+#   hex, split strings, ...) to `leakhound --no-decode` on the same tree:
+#   what decoding costs on ordinary source (target <= 1.15).
+#
+#   A third ratio does the same as the first for one 20 MiB single-line minified JS
 #   bundle (kept outside the tree, so it does not change the main ratio), to
 #   show whether a minified file slows the engine down. Note that rg
 #   memory-maps a file named on its command line while leakhound read()s it
-#   into a buffer; that difference is part of what this second ratio shows.
+#   into a buffer; that difference is part of what this third ratio shows.
 #
 # WHY THE BASELINE IS FAIR
 #   rg searching for the rule keywords is exactly leakhound's first phase: walk
@@ -309,16 +313,15 @@ row() {  # row TOOL MEDIAN_NS MIN_NS CPU_MS PEAK_KB
         'BEGIN { printf "  %-10s %11.3f %9.3f %13.3f %15.1f\n", t, m / 1e9, lo / 1e9, cpu / 1e3, kb / 1024 }'
 }
 
-# bench TITLE TARGET: warm-up, then RUNS alternating timed runs of rg and
-# leakhound on TARGET; prints one table. Warm-up outputs go to $WORK/*.warm
-# for the sanity lines.
+# bench TITLE GOAL BASE_LABEL: warm-up, then RUNS alternating timed runs of
+# the commands in the arrays BASE (the baseline) and LH (leakhound); prints
+# one table. Warm-up outputs go to $WORK/{rg,lh}.warm for the sanity lines.
 bench() {
-    local title=$1 target=$2 goal=$3 i
-    local rg=(rg --no-ignore --hidden -c -F -j "$THREADS" -f "$KEYWORDS" "$target")
-    local lh=("$LEAKHOUND" scan --no-ignore --threads "$THREADS" --format json "$target")
+    local title=$1 goal=$2 base_label=$3 i
+    local rg=("${BASE[@]}") lh=("${LH[@]}")
     local rg_ns=() rg_cpu=() rg_kb=() lh_ns=() lh_cpu=() lh_kb=()
 
-    "${rg[@]}" >"$WORK/rg.warm" 2>"$WORK/rg.warm.err" || (($? == 1)) || die "rg warm-up failed: $(cat "$WORK/rg.warm.err")"
+    "${rg[@]}" >"$WORK/rg.warm" 2>"$WORK/rg.warm.err" || (($? == 1)) || die "$base_label warm-up failed: $(cat "$WORK/rg.warm.err")"
     "${lh[@]}" >"$WORK/lh.warm" 2>"$WORK/lh.warm.err" || (($? == 1)) || die "leakhound warm-up failed: $(cat "$WORK/lh.warm.err")"
 
     for ((i = 0; i < RUNS; i++)); do
@@ -339,11 +342,11 @@ bench() {
     echo
     echo "$title"
     printf '  %-10s %11s %9s %13s %15s\n' tool "median (s)" "min (s)" "median cpu (s)" "peak RSS (MiB)"
-    row rg "$rg_med" "$(min "${rg_ns[@]}")" "$rg_cpu_med" "$(max "${rg_kb[@]}")"
+    row "$base_label" "$rg_med" "$(min "${rg_ns[@]}")" "$rg_cpu_med" "$(max "${rg_kb[@]}")"
     row leakhound "$lh_med" "$(min "${lh_ns[@]}")" "$lh_cpu_med" "$(max "${lh_kb[@]}")"
-    awk -v a="$lh_med" -v b="$rg_med" -v ca="$lh_cpu_med" -v cb="$rg_cpu_med" -v n="$RUNS" -v j="$THREADS" -v goal="$goal" \
-        'BEGIN { printf "  ratio leakhound/rg: %.2fx  (median wall time, %d runs, %d threads%s)\n", a / b, n, j, goal
-                 if (cb > 0) printf "  cpu ratio leakhound/rg: %.2fx  (user + sys; steadier than wall time on a busy machine)\n", ca / cb }'
+    awk -v a="$lh_med" -v b="$rg_med" -v ca="$lh_cpu_med" -v cb="$rg_cpu_med" -v n="$RUNS" -v j="$THREADS" -v goal="$goal" -v base="$base_label" \
+        'BEGIN { printf "  ratio leakhound/%s: %.2fx  (median wall time, %d runs, %d threads%s)\n", base, a / b, n, j, goal
+                 if (cb > 0) printf "  cpu ratio leakhound/%s: %.2fx  (user + sys; steadier than wall time on a busy machine)\n", base, ca / cb }'
 }
 
 # Sanity lines from the warm-up outputs: what each tool saw.
@@ -405,10 +408,19 @@ echo "  rules   : $rule_count rules, $keyword_count distinct keyword literals"
 awk -v b="$corpus_bytes" -v f="$corpus_files" -v p="$CORPUS" -v c="$(sed -n 's/.*copies=//p' "$MARKER")" \
     'BEGIN { printf "  corpus  : %s: %.1f MB (%.1f MiB), %d files (%s copies of the cargo registry sources)\n", p, b / 1e6, b / 1048576, f, c }'
 
-bench "source tree ($((corpus_bytes / 1000000)) MB, $corpus_files files)" "$CORPUS" "; target <= 1.30x"
+LH=("$LEAKHOUND" scan --no-ignore --threads "$THREADS" --format json "$CORPUS")
+BASE=(rg --no-ignore --hidden -c -F -j "$THREADS" -f "$KEYWORDS" "$CORPUS")
+bench "source tree ($((corpus_bytes / 1000000)) MB, $corpus_files files)" "; target <= 1.30x" rg
 summarize_warmup tree
 
-bench "minified bundle ($(($(stat -c %s "$BUNDLE") / 1048576)) MiB, one line: $BUNDLE)" "$BUNDLE" ""
+# The cost of the decoders ([hard-cases]) on ordinary source: the same scan
+# with decoding off is the baseline.
+BASE=("${LH[@]}" --no-decode)
+bench "decoders on vs off (same tree; baseline: leakhound --no-decode)" "; target <= 1.15x" no-decode
+
+LH=("$LEAKHOUND" scan --no-ignore --threads "$THREADS" --format json "$BUNDLE")
+BASE=(rg --no-ignore --hidden -c -F -j "$THREADS" -f "$KEYWORDS" "$BUNDLE")
+bench "minified bundle ($(($(stat -c %s "$BUNDLE") / 1048576)) MiB, one line: $BUNDLE)" "" rg
 summarize_warmup bundle
 
 echo

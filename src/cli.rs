@@ -345,6 +345,12 @@ struct OutputArgs {
     /// Worker threads (default: number of CPUs).
     #[arg(long, short = 'j', value_name = "N")]
     threads: Option<usize>,
+
+    /// Scan only the raw bytes: no decoding of escapes, URL-encoding,
+    /// base64, hex, notebooks, UTF-16, source maps or split strings, and
+    /// archives are not opened. Faster; misses keys hidden by an encoding.
+    #[arg(long)]
+    no_decode: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -476,8 +482,10 @@ impl Session {
             Some(text) => Some(parse_size(text).map_err(|e| anyhow::anyhow!("config max_file_size: {e}"))?),
             None => None,
         };
+        let mut detector = Detector::new(Arc::new(rules))?;
+        detector.decode = !output.no_decode;
         Ok(Session {
-            detector: Detector::new(Arc::new(rules))?,
+            detector,
             fail_on: output.fail_on.or(config_fail_on).unwrap_or(FailOn::Any),
             max_file_size: max_file_size.or(config_size).unwrap_or(DEFAULT_MAX_FILE_SIZE),
             respect_ignore_files: config.respect_gitignore.unwrap_or(true),

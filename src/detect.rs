@@ -18,6 +18,9 @@ pub struct Detector {
     pub exposure: ExposureRules,
     /// Bounds on decoding (text decodings and archives).
     pub limits: decode::Limits,
+    /// False with `--no-decode`: only the raw bytes are scanned (no text
+    /// decodings, archives not opened).
+    pub decode: bool,
     /// What decoding had to leave out (zip bombs, archives nested too
     /// deep), for the report's notes.
     notes: std::sync::Mutex<Vec<String>>,
@@ -29,6 +32,7 @@ impl Detector {
             engine: Engine::new(rules),
             exposure: ExposureRules::builtin()?,
             limits: decode::Limits::default(),
+            decode: true,
             notes: std::sync::Mutex::default(),
         })
     }
@@ -42,6 +46,9 @@ impl Detector {
     /// its decoded views (escapes, base64, notebooks, UTF-16, ...), and the
     /// members of an archive, each through the same engine.
     pub fn raw_findings(&self, bytes: &[u8], path: &str) -> Vec<Finding> {
+        if !self.decode {
+            return self.matches_as_findings(bytes, path);
+        }
         let mut notes = Vec::new();
         let mut findings = Vec::new();
         let is_archive = decode::expand(bytes, path, &self.limits, &mut notes, &mut |member| {

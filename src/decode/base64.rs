@@ -18,10 +18,10 @@ use base64::alphabet::{STANDARD, URL_SAFE};
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
 use super::map::ViewBuf;
-use super::{Limits, View, cap, context_start, finish, long_runs, mostly_text};
+use super::{Limits, View, cap, context_start, finish, mostly_text};
 
 /// Shortest run taken for base64 (18 decoded bytes).
-const MIN_CHARS: usize = 24;
+const MIN_CHARS: usize = super::runs::MIN_RUN;
 /// Longest run decoded; longer ones are images or archives, not secrets.
 const MAX_CHARS: usize = 4 << 20;
 /// Wrapped lines shorter than this are not joined with the next one.
@@ -58,12 +58,12 @@ static CLASS: [u8; 256] = {
     t
 };
 
-fn engine(url: bool) -> GeneralPurpose {
-    let config = GeneralPurposeConfig::new()
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
-        .with_decode_allow_trailing_bits(true);
-    GeneralPurpose::new(if url { &URL_SAFE } else { &STANDARD }, config)
-}
+const CONFIG: GeneralPurposeConfig = GeneralPurposeConfig::new()
+    .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+    .with_decode_allow_trailing_bits(true);
+/// Built once: building an engine fills its decode tables.
+static STD_ENGINE: GeneralPurpose = GeneralPurpose::new(&STANDARD, CONFIG);
+static URL_ENGINE: GeneralPurpose = GeneralPurpose::new(&URL_SAFE, CONFIG);
 
 /// A maximal run of base64 characters at `start..end`, then `pad` `=`s.
 struct Run {
@@ -88,25 +88,24 @@ fn run_at(bytes: &[u8], mut i: usize) -> Run {
     Run { start, end: i, pad, class }
 }
 
-static IN_RUN: [bool; 256] = byte_table!(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_'));
-
-pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Option<View> {
+/// Decodes the base64 among `runs` (from [`super::runs::find`]).
+pub(crate) fn decode(bytes: &[u8], runs: &[(usize, usize)], limits: &Limits) -> Option<View> {
     let mut view = ViewBuf::default();
-    let mut runs = Vec::new();
-    long_runs(bytes, MIN_CHARS, &IN_RUN, |s, _| runs.push(s));
     if runs.is_empty() {
         return None;
     }
-    let (std_engine, url_engine) = (engine(false), engine(true));
     let mut chars: Vec<u8> = Vec::new();
     let mut pieces: Vec<(usize, usize)> = Vec::new();
     let mut decoded: Vec<u8> = Vec::new();
     let mut floor = 0;
-    for start in runs {
-        if start < floor || view.len() >= cap(limits) {
+    for &(start, end) in runs {
+        if start < floor || end - start < MIN_CHARS || view.len() >= cap(limits) {
             continue;
         }
-        let mut run = run_at(bytes, start);
+        // The run's extent is known: its character classes in one pass.
+        let class = bytes[start..end].iter().fold(0, |c, &b| c | CLASS[b as usize]);
+        let pad = bytes[end..].iter().take(2).take_while(|&&b| b == b'=').count();
+        let mut run = Run { start, end, pad, class };
         // base64 of text always mixes upper and lower case; identifiers,
         // constants and paths mostly do not, and are dropped unread.
         if run.class & MIXED == MIXED || run.class & (UPPER | LOWER) != UPPER | LOWER {
@@ -147,7 +146,7 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Option<View> {
         if total > MAX_CHARS || (total + run.pad) % 4 == 1 || (run.pad > 0 && !(total + run.pad).is_multiple_of(4)) {
             continue;
         }
-        let engine = if class & URL != 0 { &url_engine } else { &std_engine };
+        let engine = if class & URL != 0 { &URL_ENGINE } else { &STD_ENGINE };
         // Cheap rejection: the first 32 characters must decode to text.
         let head = &bytes[pieces[0].0..pieces[0].1];
         let head = &head[..head.len().min(32) / 4 * 4];
@@ -184,6 +183,10 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Option<View> {
 mod tests {
     use super::*;
     use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
+
+    fn decode(text: &[u8], limits: &Limits) -> Option<View> {
+        super::decode(text, &super::super::runs::find(text), limits)
+    }
 
     const KEY: &str = "sk-proj-Zq8Lm2Xv9Tb4Nc7Rk1Wp5Ys3Hd6Fg0JxT3BlbkFJAa1Bb2Cc3Dd4Ee5Ff6Gg7";
 

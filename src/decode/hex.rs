@@ -8,7 +8,7 @@
 //! binary and are dropped after 16 bytes of work.
 
 use super::map::ViewBuf;
-use super::{Limits, View, cap, context_start, finish, long_runs, mostly_text};
+use super::{Limits, View, cap, context_start, finish, mostly_text};
 
 /// Shortest run taken (20 decoded bytes; shorter keys do not exist).
 const MIN_DIGITS: usize = 40;
@@ -28,13 +28,34 @@ fn decode_into(digits: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-static HEX: [bool; 256] = byte_table!(|b| b.is_ascii_hexdigit());
+/// Maximal runs of hex digits at least `min` long inside the key-character
+/// runs `runs` (hex digits are key characters, so every hex run lies in
+/// one). Checks the last byte of each `min`-byte window first and reads
+/// back from it, so letters past `f` in identifiers skip whole windows.
+fn hex_runs(bytes: &[u8], runs: &[(usize, usize)], min: usize, mut f: impl FnMut(usize, usize)) {
+    for &(start, end) in runs.iter().filter(|&&(s, e)| e - s >= min) {
+        // Invariant: `i == start` or `bytes[i - 1]` is not a hex digit.
+        let mut i = start;
+        while i + min <= end {
+            match bytes[i..i + min].iter().rposition(|b| !b.is_ascii_hexdigit()) {
+                Some(miss) => i += miss + 1,
+                None => {
+                    let len = min + bytes[i + min..end].iter().take_while(|b| b.is_ascii_hexdigit()).count();
+                    f(i, i + len);
+                    i += len + 1;
+                }
+            }
+        }
+    }
+}
 
-pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Option<View> {
+/// Decodes the hex among `runs` (from [`super::runs::find`]).
+pub(crate) fn decode(bytes: &[u8], runs: &[(usize, usize)], limits: &Limits) -> Option<View> {
+    const { assert!(MIN_DIGITS >= super::runs::MIN_RUN) };
     let mut view = ViewBuf::default();
     let mut decoded = Vec::new();
     let mut floor = 0;
-    long_runs(bytes, MIN_DIGITS, &HEX, |start, end| {
+    hex_runs(bytes, runs, MIN_DIGITS, |start, end| {
         let digits = &bytes[start..end];
         let upper = digits.iter().any(u8::is_ascii_uppercase);
         let lower = digits.iter().any(u8::is_ascii_lowercase);
@@ -69,6 +90,10 @@ pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Option<View> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn decode(text: &[u8], limits: &Limits) -> Option<View> {
+        super::decode(text, &super::super::runs::find(text), limits)
+    }
 
     const KEY: &str = "sk-ant-api03-Zq8Lm2Xv9Tb4Nc7Rk1Wp5Ys3Hd6Fg0Jx";
 

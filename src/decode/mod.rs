@@ -27,8 +27,8 @@
 //! and the views must drop a view match whose rule and mapped original
 //! offset it already has.
 
-/// A `[bool; 256]` byte table from a predicate, built at compile time (for
-/// [`long_runs`]): `byte_table!(|b| b.is_ascii_hexdigit())`.
+/// A `[bool; 256]` byte table from a predicate, built at compile time:
+/// `byte_table!(|b| b.is_ascii_hexdigit())`.
 macro_rules! byte_table {
     (|$b:ident| $pred:expr) => {{
         let mut t = [false; 256];
@@ -50,6 +50,7 @@ mod json;
 mod json_escape;
 mod map;
 mod notebook;
+mod runs;
 mod sourcemap;
 mod url;
 mod utf16;
@@ -180,8 +181,12 @@ pub fn views(bytes: &[u8], path: &str, limits: &Limits) -> Vec<View> {
 fn token_views(bytes: &[u8], limits: &Limits, out: &mut Vec<View>) {
     out.extend(json_escape::decode(bytes, limits));
     out.extend(url::decode(bytes, limits));
-    out.extend(base64::decode(bytes, limits));
-    out.extend(hex::decode(bytes, limits));
+    // One search for long runs of key characters serves both.
+    let runs = runs::find(bytes);
+    if !runs.is_empty() {
+        out.extend(base64::decode(bytes, &runs, limits));
+        out.extend(hex::decode(bytes, &runs, limits));
+    }
     out.extend(concat::decode(bytes, limits));
 }
 
@@ -203,6 +208,12 @@ pub(crate) fn is_secret_byte(b: u8) -> bool {
 pub(crate) fn mostly_text(bytes: &[u8]) -> bool {
     if bytes.is_empty() || memchr::memchr(0, bytes).is_some() {
         return false;
+    }
+    if bytes.is_ascii() {
+        // The common case (decoded base64 and hex heads), without UTF-8
+        // decoding.
+        let bad = bytes.iter().filter(|&&b| b < b' ' && !matches!(b, b'\t' | b'\n' | b'\r') || b == 0x7f).count();
+        return bad * 10 <= bytes.len();
     }
     let (mut good, mut bad) = (0usize, 0usize);
     for chunk in bytes.utf8_chunks() {
@@ -257,36 +268,6 @@ impl Relevance {
     }
 }
 
-/// Calls `f(start, end)` for every maximal run of bytes in `table` at least
-/// `min` long, in order. Probes every `min`-th byte: a byte outside the
-/// table rules out every run through it, so ordinary text (short words) is
-/// mostly skipped rather than read.
-pub(crate) fn long_runs(bytes: &[u8], min: usize, table: &[bool; 256], mut f: impl FnMut(usize, usize)) {
-    let min = min.max(1);
-    let n = bytes.len();
-    // Invariant: `i == 0` or `bytes[i - 1]` is outside the table.
-    let mut i = 0;
-    while i + min <= n {
-        let probe = i + min - 1;
-        if !table[bytes[probe] as usize] {
-            i = probe + 1;
-            continue;
-        }
-        let mut start = probe;
-        while start > i && table[bytes[start - 1] as usize] {
-            start -= 1;
-        }
-        let mut end = probe + 1;
-        while end < n && table[bytes[end] as usize] {
-            end += 1;
-        }
-        if end - start >= min {
-            f(start, end);
-        }
-        i = end + 1;
-    }
-}
-
 /// Wraps an aggregated view, or nothing when no region was kept.
 pub(crate) fn finish(buf: ViewBuf, chain: &'static str) -> Option<View> {
     if buf.len() == 0 {
@@ -312,6 +293,10 @@ mod tests {
         assert!(!mostly_text(b"ab\0cd"));
         assert!(!mostly_text(&[0xff, 0xfe, 0x81, 0x90, 0x12, 0x13, b'a']));
         assert!(!mostly_text(b""));
+        // ASCII controls count against, as in the UTF-8 path.
+        assert!(mostly_text(b"abcdefghi\x07"));
+        assert!(!mostly_text(b"abcdefgh\x07\x7f"));
+        assert!(!mostly_text(b"ab\x01\x02"));
     }
 
     #[test]
@@ -321,22 +306,6 @@ mod tests {
         assert_eq!(context_start(text, 16, 14), 14);
         let long = [b'a'; 100];
         assert_eq!(context_start(&long, 100, 0), 100 - CONTEXT);
-    }
-
-    #[test]
-    fn long_runs_finds_exactly_the_long_ones() {
-        static ALPHA: [bool; 256] = byte_table!(|b| b.is_ascii_alphabetic());
-        let text = b"ab cdef ghijklmno pq rstuvwxyzabc d";
-        for min in 1..12 {
-            let mut got = Vec::new();
-            long_runs(text, min, &ALPHA, |s, e| got.push(&text[s..e]));
-            let want: Vec<&[u8]> = text.split(|&b| b == b' ').filter(|w| w.len() >= min).collect();
-            assert_eq!(got, want, "min {min}");
-        }
-        long_runs(b"", 3, &ALPHA, |_, _| panic!());
-        let mut got = Vec::new();
-        long_runs(b"abc", 3, &ALPHA, |s, e| got.push((s, e)));
-        assert_eq!(got, [(0, 3)]);
     }
 
     #[test]
@@ -355,33 +324,45 @@ mod tests {
         assert!(!r.hit);
     }
 
-    /// Per-decoder timings on the files named in `DECODE_BENCH` (separated
-    /// by `:`): `DECODE_BENCH=a.js cargo test --release -- --ignored --nocapture`.
+    /// Per-decoder timings over the files under `DECODE_BENCH` (a file or a
+    /// directory; the first 64 MiB of files, each decoded on its own as a
+    /// scan does, so it stays in cache):
+    /// `DECODE_BENCH=dir cargo test --release --lib bench_decoders -- --ignored --nocapture`.
     #[test]
     #[ignore]
     fn bench_decoders() {
-        let Ok(files) = std::env::var("DECODE_BENCH") else { return };
-        let limits = Limits::default();
-        for file in files.split(':') {
-            let bytes = std::fs::read(file).unwrap();
-            let time = |name: &str, f: &dyn Fn() -> usize| {
-                let (mut best, mut n) = (f64::MAX, 0);
-                for _ in 0..7 {
-                    let t = std::time::Instant::now();
-                    n = f();
-                    best = best.min(t.elapsed().as_secs_f64() * 1000.0);
-                }
-                println!("{file} {name:>12}: {best:7.1} ms, {n} bytes out");
-            };
-            let len = |v: Option<View>| v.map_or(0, |v| v.bytes.len());
-            time("json-string", &|| len(json_escape::decode(&bytes, &limits)));
-            time("url", &|| len(url::decode(&bytes, &limits)));
-            time("base64", &|| len(base64::decode(&bytes, &limits)));
-            time("hex", &|| len(hex::decode(&bytes, &limits)));
-            time("concat", &|| len(concat::decode(&bytes, &limits)));
-            time("utf16", &|| len(utf16::decode(&bytes, &limits)));
-            time("views", &|| views(&bytes, "x.js", &limits).len());
+        let Ok(root) = std::env::var("DECODE_BENCH") else { return };
+        let mut files = Vec::new();
+        let mut total = 0;
+        for entry in ignore::WalkBuilder::new(&root).standard_filters(false).build().flatten() {
+            let Ok(bytes) = std::fs::read(entry.path()) else { continue };
+            if memchr::memchr(0, &bytes).is_some() || total > 64 << 20 {
+                continue;
+            }
+            total += bytes.len();
+            files.push(bytes);
         }
+        println!("{} files, {} MiB", files.len(), total >> 20);
+        let limits = Limits::default();
+        let time = |name: &str, f: &dyn Fn(&[u8]) -> usize| {
+            let (mut best, mut n) = (f64::MAX, 0);
+            for _ in 0..5 {
+                let t = std::time::Instant::now();
+                n = files.iter().map(|b| f(b)).sum();
+                best = best.min(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            println!("{name:>12}: {best:7.1} ms, {n} bytes out");
+        };
+        let len = |v: Option<View>| v.map_or(0, |v| v.bytes.len());
+        time("json-string", &|b| len(json_escape::decode(b, &limits)));
+        time("url", &|b| len(url::decode(b, &limits)));
+        time("runs", &|b| runs::find(b).len());
+        time("base64+runs", &|b| len(base64::decode(b, &runs::find(b), &limits)));
+        time("hex+runs", &|b| len(hex::decode(b, &runs::find(b), &limits)));
+        time("concat", &|b| len(concat::decode(b, &limits)));
+        time("concat-gate", &|b| concat::may_join(b) as usize);
+        time("utf16", &|b| len(utf16::decode(b, &limits)));
+        time("views", &|b| views(b, "x.rs", &limits).len());
     }
 
     #[test]
