@@ -96,17 +96,18 @@ fn opens_group(bytes: &[u8], open: usize) -> bool {
     matches!(before.iter().rev().find(|b| !b.is_ascii_whitespace()), Some(b'(' | b'='))
 }
 
-/// Whether any quote closes a literal that may join another: a key
-/// character, the quote, what [`joiner`] skips, another quote and a key
-/// character (`a" + "b`, `a"\n    "b`, `a' . 'b`). Most files have none, and
-/// this costs one `memchr3` and a peek per quote, so they skip parsing.
-pub(crate) fn may_join(bytes: &[u8]) -> bool {
-    super::runs::any_quote(bytes, |i| {
-        if i == 0 || !is_key_byte(bytes[i - 1]) {
-            return false;
-        }
-        let next = bytes.get(i + 1).copied();
-        if next.is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b')' | b',' | b';' | b']' | b'}' | b':')) {
+/// Bytes after a closing quote that rule out a join at once.
+static ENDS_JOINS: [bool; 256] =
+    byte_table!(|b| b.is_ascii_alphanumeric() || matches!(b, b')' | b',' | b';' | b']' | b'}' | b':'));
+
+/// Whether any quote (`quotes`: every quote's offset, from
+/// [`super::marks::Marks`]) may close a literal joined to another: a key
+/// character before it, then past what [`joiner`] skips another quote and
+/// a key character (`a" + "b`, `a"\n    "b`, `a' . 'b`). Most files have
+/// none, and this costs a peek or two per quote, so they skip parsing.
+pub(crate) fn may_join(bytes: &[u8], quotes: &[u32]) -> bool {
+    quotes.iter().map(|&i| i as usize).any(|i| {
+        if i == 0 || !is_key_byte(bytes[i - 1]) || bytes.get(i + 1).is_some_and(|&b| ENDS_JOINS[b as usize]) {
             return false;
         }
         let (j, _, _) = joiner(bytes, i + 1);
@@ -114,8 +115,10 @@ pub(crate) fn may_join(bytes: &[u8]) -> bool {
     })
 }
 
-pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Option<View> {
-    if !may_join(bytes) {
+/// Joins split literals; `quotes` are the candidate closing quotes in
+/// `bytes` (from [`super::marks::Marks`]).
+pub(crate) fn decode(bytes: &[u8], quotes: &[u32], limits: &Limits) -> Option<View> {
+    if !may_join(bytes, quotes) {
         return None;
     }
     let mut view = ViewBuf::default();
@@ -209,6 +212,10 @@ mod tests {
     use super::*;
 
     const KEY: &str = "sk-ant-api03-Zq8Lm2Xv9Tb4Nc7Rk1Wp5Ys3Hd6Fg0Jx";
+
+    fn decode(text: &[u8], limits: &Limits) -> Option<View> {
+        super::decode(text, &super::super::marks::Marks::find(text).quotes, limits)
+    }
 
     fn joined(text: &str) -> Option<String> {
         decode(text.as_bytes(), &Limits::default()).map(|v| String::from_utf8(v.bytes).unwrap())

@@ -49,9 +49,9 @@ fn hex_runs(bytes: &[u8], runs: &[(usize, usize)], min: usize, mut f: impl FnMut
     }
 }
 
-/// Decodes the hex among `runs` (from [`super::runs::find`]).
+/// Decodes the hex among `runs` (from [`super::marks::Marks`]).
 pub(crate) fn decode(bytes: &[u8], runs: &[(usize, usize)], limits: &Limits) -> Option<View> {
-    const { assert!(MIN_DIGITS >= super::runs::MIN_RUN) };
+    const { assert!(MIN_DIGITS >= super::marks::MIN_RUN) };
     let mut view = ViewBuf::default();
     let mut decoded = Vec::new();
     let mut floor = 0;
@@ -92,7 +92,7 @@ mod tests {
     use super::*;
 
     fn decode(text: &[u8], limits: &Limits) -> Option<View> {
-        super::decode(text, &super::super::runs::find(text), limits)
+        super::decode(text, &super::super::marks::Marks::find(text).runs, limits)
     }
 
     const KEY: &str = "sk-ant-api03-Zq8Lm2Xv9Tb4Nc7Rk1Wp5Ys3Hd6Fg0Jx";

@@ -22,12 +22,16 @@ use super::{Limits, Relevance, View, cap, context_start, finish, is_key_byte, is
 /// Bytes a region extends on either side of the escape that triggered it.
 const REGION: usize = 4096;
 
-pub(crate) fn decode(bytes: &[u8], limits: &Limits) -> Option<View> {
+/// Decodes the strings around the escapes at `backslashes` (every `\\` in
+/// `bytes`, in order, from [`super::marks::Marks`]).
+pub(crate) fn decode(bytes: &[u8], backslashes: &[u32], limits: &Limits) -> Option<View> {
     let mut view = ViewBuf::default();
     let (mut pos, mut floor) = (0, 0);
     let mut scratch = [0u8; 4];
-    while let Some(k) = memchr(b'\\', bytes.get(pos..).unwrap_or_default()) {
-        let i = pos + k;
+    for i in backslashes.iter().map(|&i| i as usize) {
+        if i < pos {
+            continue;
+        }
         let (n, used) = unescape_one(bytes, i, &mut scratch);
         if !triggers(bytes, i, &scratch[..n], used) {
             pos = i + used.max(1);
@@ -214,6 +218,10 @@ fn hex_value(digits: Option<&[u8]>) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn decode(text: &[u8], limits: &Limits) -> Option<View> {
+        super::decode(text, &super::super::marks::Marks::find(text).backslashes, limits)
+    }
 
     fn one(s: &str) -> (String, usize) {
         let mut buf = [0u8; 4];
