@@ -2,13 +2,13 @@
 //!
 //! The token decoders run on every text file, and on ordinary source they
 //! almost never find anything: their cost is the search for a place to
-//! start. Searching separately (a `memchr` for `\\`, one
+//! start. Searching separately (a `memchr` for `\\`, another for `%`, one
 //! call per quote, a byte-at-a-time search for long runs of key characters)
 //! cost a quarter of the whole scan, because source code has a quote every
 //! hundred bytes and is mostly key characters in short words, so every step
 //! was a call or a mispredicted branch. Here each 64-byte block becomes bit
 //! masks in one go (AVX2 where the CPU has it, SSE2 otherwise on x86-64, a
-//! table elsewhere): run bytes, quotes, backslashes. A few
+//! table elsewhere): run bytes, quotes, backslashes, percent signs. A few
 //! shifts on the run masks of this block and the previous one answer "does
 //! a window of [`MIN_RUN`] key characters end here?", almost always no;
 //! quote and backslash positions are collected from their masks.
@@ -27,6 +27,8 @@ pub(crate) struct Marks {
     pub quotes: Vec<u32>,
     /// Offsets of every `\`, in order (string escapes).
     pub backslashes: Vec<u32>,
+    /// Whether the text has a `%` at all (URL-encoding).
+    pub percent: bool,
 }
 
 impl Marks {
@@ -60,6 +62,7 @@ struct Block {
     run: u64,
     quote: u64,
     backslash: u64,
+    percent: u64,
 }
 
 /// [`Block`] byte by byte: the portable version, and the reference.
@@ -70,6 +73,7 @@ fn table_masks(block: &[u8; 64]) -> Block {
         m.run |= u64::from(RUN_BYTE[b as usize]) << k;
         m.quote |= u64::from(matches!(b, b'"' | b'\'' | b'`')) << k;
         m.backslash |= u64::from(b == b'\\') << k;
+        m.percent |= u64::from(b == b'%') << k;
     }
     m
 }
@@ -83,7 +87,7 @@ fn sse2_masks(block: &[u8; 64]) -> Block {
     for (k, chunk) in block.chunks_exact(16).enumerate() {
         // SAFETY: SSE2 is part of the x86-64 baseline, and the load reads
         // exactly the 16 bytes of `chunk`.
-        let [run, quote, backslash] = unsafe {
+        let [run, quote, backslash, percent] = unsafe {
             let v = _mm_loadu_si128(chunk.as_ptr().cast());
             // `x <= hi` unsigned, as `min(x, hi) == x` (SSE2 has no
             // unsigned compare).
@@ -94,12 +98,13 @@ fn sse2_masks(block: &[u8; 64]) -> Block {
             let is = |c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
             let special = _mm_or_si128(_mm_or_si128(is(b'+'), is(b'/')), _mm_or_si128(is(b'-'), is(b'_')));
             let quote = _mm_or_si128(_mm_or_si128(is(b'"'), is(b'\'')), is(b'`'));
-            [_mm_or_si128(_mm_or_si128(digit, alpha), special), quote, is(b'\\')]
+            [_mm_or_si128(_mm_or_si128(digit, alpha), special), quote, is(b'\\'), is(b'%')]
                 .map(|x| u64::from(_mm_movemask_epi8(x) as u16))
         };
         m.run |= run << (16 * k);
         m.quote |= quote << (16 * k);
         m.backslash |= backslash << (16 * k);
+        m.percent |= percent << (16 * k);
     }
     m
 }
@@ -189,6 +194,7 @@ fn avx2_masks(block: &[u8; 64]) -> Block {
         // byte below land under bit 7).
         m.quote |= bits(_mm256_or_si256(_mm256_slli_epi16(class, 1), _mm256_slli_epi16(class, 2)));
         m.backslash |= bits(class);
+        m.percent |= bits(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'%' as i8)));
     }
     m
 }
@@ -289,6 +295,7 @@ fn find_with(bytes: &[u8], masks: impl Fn(&[u8; 64]) -> Block) -> Marks {
     // Bytes before `done` belong to reported runs (or precede them).
     let (mut done, mut prev, mut base) = (0usize, 0u64, 0usize);
     let mut tail = [0u8; 64];
+    let mut percent = 0;
     while base < n {
         let block: &[u8; 64] = match bytes.get(base..base + 64) {
             Some(full) => full.try_into().expect("64 bytes"),
@@ -301,6 +308,7 @@ fn find_with(bytes: &[u8], masks: impl Fn(&[u8; 64]) -> Block) -> Marks {
         let m = masks(block);
         push_bits(&mut marks.quotes, m.quote, base);
         push_bits(&mut marks.backslashes, m.backslash, base);
+        percent |= m.percent;
         let mut hits = windows_ending(prev, m.run, MIN_RUN);
         prev = m.run;
         while hits != 0 {
@@ -325,6 +333,7 @@ fn find_with(bytes: &[u8], masks: impl Fn(&[u8; 64]) -> Block) -> Marks {
             prev = 0;
         }
     }
+    marks.percent = percent != 0;
     marks
 }
 
@@ -352,6 +361,7 @@ mod tests {
         let at = |pred: fn(u8) -> bool| (0..bytes.len()).filter(|&i| pred(bytes[i])).map(|i| i as u32).collect();
         m.quotes = at(|b| matches!(b, b'"' | b'\'' | b'`'));
         m.backslashes = at(|b| b == b'\\');
+        m.percent = bytes.contains(&b'%');
         m
     }
 
@@ -366,6 +376,7 @@ mod tests {
             assert_eq!(got.runs, want.runs, "{name} runs: {what}");
             assert_eq!(got.quotes, want.quotes, "{name} quotes: {what}");
             assert_eq!(got.backslashes, want.backslashes, "{name} backslashes: {what}");
+            assert_eq!(got.percent, want.percent, "{name} percent: {what}");
         }
     }
 
@@ -408,6 +419,7 @@ mod tests {
             }
         }
         check(b"", "empty");
+        check(b"100%", "a percent sign at the end");
     }
 
     #[test]

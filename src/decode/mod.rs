@@ -182,7 +182,9 @@ fn token_views(bytes: &[u8], limits: &Limits, out: &mut Vec<View>) {
     // One pass finds where each decoder may start.
     let marks = marks::Marks::find(bytes);
     out.extend(json_escape::decode(bytes, &marks.backslashes, limits));
-    out.extend(url::decode(bytes, limits));
+    if marks.percent {
+        out.extend(url::decode(bytes, limits));
+    }
     out.extend(base64::decode(bytes, &marks.runs, limits));
     out.extend(hex::decode(bytes, &marks.runs, limits));
     out.extend(concat::decode(bytes, &marks.quotes, limits));
