@@ -97,8 +97,8 @@ fn has_both_cases(run: &[u8]) -> bool {
     // bytes (the classic "has between" bit trick).
     const fn between(x: u64, lo: u8, hi: u8) -> u64 {
         const ONES: u64 = u64::MAX / 255;
-        let low7 = x & ONES * 127;
-        (ONES * (127 + hi as u64) - low7) & !x & (low7 + ONES * (127 - lo as u64)) & ONES * 128
+        let low7 = x & (ONES * 127);
+        (ONES * (127 + hi as u64) - low7) & !x & (low7 + ONES * (127 - lo as u64)) & (ONES * 128)
     }
     let (mut upper, mut lower) = (0, 0);
     let mut chunks = run.chunks_exact(8);
