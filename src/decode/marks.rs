@@ -33,19 +33,28 @@ pub(crate) struct Marks {
 
 impl Marks {
     /// Marks `bytes` (shorter than 4 GiB: offsets are `u32`).
+    #[cfg(test)]
     pub(crate) fn find(bytes: &[u8]) -> Marks {
+        let mut marks = Marks::default();
+        marks.refill(bytes);
+        marks
+    }
+
+    /// [`Marks::find`] into this value's lists (cleared first), so a
+    /// caller marking many texts reuses their memory.
+    pub(crate) fn refill(&mut self, bytes: &[u8]) {
         debug_assert!(bytes.len() < u32::MAX as usize);
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU has AVX2 (checked just above).
-                unsafe { find_avx2(bytes) }
+                unsafe { find_avx2(bytes, self) }
             } else {
-                find_with(bytes, sse2_masks)
+                find_with(bytes, sse2_masks, self)
             }
         }
         #[cfg(not(target_arch = "x86_64"))]
-        find_with(bytes, table_masks)
+        find_with(bytes, table_masks, self)
     }
 }
 
@@ -255,8 +264,8 @@ fn ones_after(bytes: &[u8], masks: impl Fn(&[u8; 64]) -> Block) -> usize {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn find_avx2(bytes: &[u8]) -> Marks {
-    find_with(bytes, |block| avx2_masks(block))
+fn find_avx2(bytes: &[u8], marks: &mut Marks) {
+    find_with(bytes, |block| avx2_masks(block), marks)
 }
 
 /// Pushes `base + k` for every bit `k` of `bits`. Most blocks have zero,
@@ -289,8 +298,10 @@ fn push_bits(out: &mut Vec<u32>, mut bits: u64, base: usize) {
 /// [`Marks::find`] with a given block classifier (inlined into each
 /// CPU-specific caller, so the classifier inlines too).
 #[inline(always)]
-fn find_with(bytes: &[u8], masks: impl Fn(&[u8; 64]) -> Block) -> Marks {
-    let mut marks = Marks::default();
+fn find_with(bytes: &[u8], masks: impl Fn(&[u8; 64]) -> Block, marks: &mut Marks) {
+    marks.runs.clear();
+    marks.quotes.clear();
+    marks.backslashes.clear();
     let n = bytes.len();
     // Bytes before `done` belong to reported runs (or precede them).
     let (mut done, mut prev, mut base) = (0usize, 0u64, 0usize);
@@ -334,7 +345,6 @@ fn find_with(bytes: &[u8], masks: impl Fn(&[u8; 64]) -> Block) -> Marks {
         }
     }
     marks.percent = percent != 0;
-    marks
 }
 
 #[cfg(test)]
@@ -369,9 +379,15 @@ mod tests {
     /// the definition.
     fn check(bytes: &[u8], what: &str) {
         let want = reference(bytes);
-        let mut all = vec![("dispatch", Marks::find(bytes)), ("table", find_with(bytes, table_masks))];
+        let with = |masks: fn(&[u8; 64]) -> Block| {
+            // Reused lists must come out the same as fresh ones.
+            let mut marks = Marks::find(b"\"'` junk \\ to clear %");
+            find_with(bytes, masks, &mut marks);
+            marks
+        };
+        let mut all = vec![("dispatch", Marks::find(bytes)), ("table", with(table_masks))];
         #[cfg(target_arch = "x86_64")]
-        all.push(("sse2", find_with(bytes, sse2_masks)));
+        all.push(("sse2", with(sse2_masks)));
         for (name, got) in all {
             assert_eq!(got.runs, want.runs, "{name} runs: {what}");
             assert_eq!(got.quotes, want.quotes, "{name} quotes: {what}");

@@ -179,8 +179,14 @@ pub fn views(bytes: &[u8], path: &str, limits: &Limits) -> Vec<View> {
 
 /// The decoders that find encoded tokens anywhere in text.
 fn token_views(bytes: &[u8], limits: &Limits, out: &mut Vec<View>) {
+    thread_local! {
+        /// Lists reused from text to text (a nested call finds them taken
+        /// and starts empty ones).
+        static MARKS: std::cell::Cell<marks::Marks> = std::cell::Cell::default();
+    }
     // One pass finds where each decoder may start.
-    let marks = marks::Marks::find(bytes);
+    let mut marks = MARKS.take();
+    marks.refill(bytes);
     out.extend(json_escape::decode(bytes, &marks.backslashes, limits));
     if marks.percent {
         out.extend(url::decode(bytes, limits));
@@ -188,6 +194,7 @@ fn token_views(bytes: &[u8], limits: &Limits, out: &mut Vec<View>) {
     out.extend(base64::decode(bytes, &marks.runs, limits));
     out.extend(hex::decode(bytes, &marks.runs, limits));
     out.extend(concat::decode(bytes, &marks.quotes, limits));
+    MARKS.set(marks);
 }
 
 /// Characters of keys and tokens (base64 and base64url included).
