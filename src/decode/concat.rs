@@ -100,27 +100,24 @@ fn opens_group(bytes: &[u8], open: usize) -> bool {
 static ENDS_JOINS: [bool; 256] =
     byte_table!(|b| b.is_ascii_alphanumeric() || matches!(b, b')' | b',' | b';' | b']' | b'}' | b':'));
 
-/// Whether any quote (`quotes`: every quote's offset, from
-/// [`super::marks::Marks`]) may close a literal joined to another: a key
+/// Whether the quote at `i` may close a literal joined to another: a key
 /// character before it, then past what [`joiner`] skips another quote and
-/// a key character (`a" + "b`, `a"\n    "b`, `a' . 'b`). Most files have
-/// none, and this costs a peek or two per quote, so they skip parsing.
-pub(crate) fn may_join(bytes: &[u8], quotes: &[u32]) -> bool {
-    quotes.iter().map(|&i| i as usize).any(|i| {
-        if i == 0 || !is_key_byte(bytes[i - 1]) || bytes.get(i + 1).is_some_and(|&b| ENDS_JOINS[b as usize]) {
-            return false;
-        }
-        let (j, _, _) = joiner(bytes, i + 1);
-        matches!(bytes.get(j), Some(b'"' | b'\'' | b'`')) && bytes.get(j + 1).is_some_and(|&b| is_key_byte(b))
-    })
+/// a key character (`a" + "b`, `a"\n    "b`, `a' . 'b`). A peek or two per
+/// quote; most files have no such quote and skip parsing.
+fn may_join_at(bytes: &[u8], i: usize) -> bool {
+    if i == 0 || !is_key_byte(bytes[i - 1]) || bytes.get(i + 1).is_some_and(|&b| ENDS_JOINS[b as usize]) {
+        return false;
+    }
+    let (j, _, _) = joiner(bytes, i + 1);
+    matches!(bytes.get(j), Some(b'"' | b'\'' | b'`')) && bytes.get(j + 1).is_some_and(|&b| is_key_byte(b))
 }
 
-/// Joins split literals; `quotes` are the candidate closing quotes in
-/// `bytes` (from [`super::marks::Marks`]).
+/// Joins split literals; `quotes` are the offsets of every quote in `bytes`
+/// (from [`super::marks::Marks`]). Literals are parsed only on the lines
+/// where a quote may join another, from the start of that line (a literal
+/// never spans lines, so the first piece of a chain opens there; a chain
+/// that began on an earlier line was parsed from that line's own quote).
 pub(crate) fn decode(bytes: &[u8], quotes: &[u32], limits: &Limits) -> Option<View> {
-    if !may_join(bytes, quotes) {
-        return None;
-    }
     let mut view = ViewBuf::default();
     let mut chain: Vec<Lit> = Vec::new();
     let mut bounds: Vec<usize> = Vec::new();
@@ -132,65 +129,70 @@ pub(crate) fn decode(bytes: &[u8], quotes: &[u32], limits: &Limits) -> Option<Vi
         b'\'' => 1,
         _ => 2,
     };
-    while let Some(k) = memchr3(b'"', b'\'', b'`', bytes.get(pos..).unwrap_or_default()) {
-        let i = pos + k;
-        pos = i + 1;
-        let q = bytes[i];
-        let glued =
-            q == b'\'' && i >= 2 && bytes[i - 1].is_ascii_alphanumeric() && bytes[i - 2].is_ascii_alphanumeric();
-        if i < dead[kind(q)] || glued {
+    for candidate in quotes.iter().map(|&i| i as usize) {
+        if candidate < pos || !may_join_at(bytes, candidate) {
             continue;
         }
-        let first = match literal_at(bytes, i) {
-            Ok(lit) => lit,
-            Err(stop) => {
-                dead[kind(q)] = stop;
+        let line = memchr::memrchr(b'\n', &bytes[..candidate]).map_or(0, |nl| nl + 1);
+        pos = pos.max(line);
+        while pos <= candidate && view.len() < cap(limits) {
+            let Some(k) = memchr3(b'"', b'\'', b'`', bytes.get(pos..).unwrap_or_default()) else { break };
+            let i = pos + k;
+            pos = i + 1;
+            let q = bytes[i];
+            let glued =
+                q == b'\'' && i >= 2 && bytes[i - 1].is_ascii_alphanumeric() && bytes[i - 2].is_ascii_alphanumeric();
+            if i < dead[kind(q)] || glued {
                 continue;
             }
-        };
-        pos = first.after;
-        if !first.piece {
-            continue;
-        }
-        chain.clear();
-        chain.push(first);
-        // Only asked when literals on separate lines need it.
-        let mut grouped = None;
-        while chain.len() < MAX_PIECES {
+            let first = match literal_at(bytes, i) {
+                Ok(lit) => lit,
+                Err(stop) => {
+                    dead[kind(q)] = stop;
+                    continue;
+                }
+            };
+            pos = first.after;
+            if !first.piece {
+                continue;
+            }
+            chain.clear();
+            chain.push(first);
+            // Only asked when literals on separate lines need it.
+            let mut grouped = None;
+            while chain.len() < MAX_PIECES {
+                let last = chain[chain.len() - 1];
+                let (j, op, same_line) = joiner(bytes, last.after);
+                if !matches!(bytes.get(j), Some(b'"' | b'\'' | b'`'))
+                    || !(op || same_line || *grouped.get_or_insert_with(|| opens_group(bytes, first.open)))
+                {
+                    break;
+                }
+                match literal_at(bytes, j) {
+                    Ok(lit) if lit.piece => chain.push(lit),
+                    _ => break,
+                }
+            }
             let last = chain[chain.len() - 1];
-            let (j, op, same_line) = joiner(bytes, last.after);
-            if !matches!(bytes.get(j), Some(b'"' | b'\'' | b'`'))
-                || !(op || same_line || *grouped.get_or_insert_with(|| opens_group(bytes, first.open)))
-            {
-                break;
+            pos = last.after;
+            if chain.len() < 2 {
+                continue;
             }
-            match literal_at(bytes, j) {
-                Ok(lit) if lit.piece => chain.push(lit),
-                _ => break,
+            let mark = view.len();
+            let ctx = context_start(bytes, first.open, floor);
+            view.copy(&bytes[ctx..first.open], ctx);
+            bounds.clear();
+            let body = view.len();
+            for lit in &chain {
+                bounds.push(view.len());
+                unescape(bytes, lit.start, lit.end, Stop::Never, &mut view, &mut Relevance::default());
             }
-        }
-        let last = chain[chain.len() - 1];
-        pos = last.after;
-        if chain.len() < 2 {
-            continue;
-        }
-        let mark = view.len();
-        let ctx = context_start(bytes, first.open, floor);
-        view.copy(&bytes[ctx..first.open], ctx);
-        bounds.clear();
-        let body = view.len();
-        for lit in &chain {
-            bounds.push(view.len());
-            unescape(bytes, lit.start, lit.end, Stop::Never, &mut view, &mut Relevance::default());
-        }
-        if crosses_a_join(&view.bytes[body..], &bounds, body) {
-            view.point(b"\n", last.after);
-            floor = last.after;
-        } else {
-            view.truncate(mark);
-        }
-        if view.len() >= cap(limits) {
-            break;
+            if crosses_a_join(&view.bytes[body..], &bounds, body) {
+                view.point(b"\n", last.after);
+                floor = last.after;
+            } else {
+                view.truncate(mark);
+            }
         }
     }
     finish(view, "concat")
