@@ -11,7 +11,7 @@ use anyhow::Result;
 
 use crate::detect::Detector;
 use crate::enrich::attribution::{AttributionInput, attribute};
-use crate::scan::{ScanOutcome, Stats, count_by_reason, duration_ms};
+use crate::scan::{ScanOutcome, Stats, Unit, count_by_reason, duration_ms};
 use crate::source::git::GitRepo;
 use crate::source::git::decode::{DecodeOptions, DecodeProgress, decode_all};
 use crate::source::git::objects::ObjectTable;
@@ -120,6 +120,7 @@ pub fn audit(repo: &GitRepo, detector: &Detector, options: &AuditOptions) -> Res
     add_count(&mut by_reason, SkipReason::TooLarge, counts.blobs_too_large);
     let stats = Stats {
         files_scanned: counts.blobs_scanned,
+        unit: Unit::Blob,
         bytes_scanned: counts.bytes_scanned,
         findings: findings.len() as u64,
         errors: skipped.iter().filter(|s| s.reason.is_error()).count() as u64,

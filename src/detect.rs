@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Result;
 
 use crate::decode;
-use crate::engine::{Engine, LineIndex};
+use crate::engine::{Engine, LineIndex, Newline};
 use crate::enrich::exposure::{ContentFacts, ExposureRules};
 use crate::finding::Finding;
 use crate::rules::RuleSet;
@@ -77,17 +77,35 @@ impl Detector {
             return findings;
         }
         let mut lines = LineIndex::new(bytes);
+        let mut utf16_lines = None;
         for view in views {
             for mut f in self.matches_as_findings(&view.bytes, path) {
-                // Line and column in the original file, from the view's map.
+                // Line and column in the original file, from the view's map;
+                // in a UTF-16 file lines end at newline code units.
                 let offset = view.map.to_original(f.byte_offset);
-                (f.line, f.column) = lines.locate(offset);
+                let index = match view.chain.first() {
+                    Some(&"utf-16le") => {
+                        utf16_lines.get_or_insert_with(|| LineIndex::with_newline(bytes, Newline::Utf16Le))
+                    }
+                    Some(&"utf-16be") => {
+                        utf16_lines.get_or_insert_with(|| LineIndex::with_newline(bytes, Newline::Utf16Be))
+                    }
+                    _ => &mut lines,
+                };
+                (f.line, f.column) = index.locate(offset);
                 let same =
                     |o: &Finding| o.rule_id == f.rule_id && o.secret_sha256 == f.secret_sha256 && o.line == f.line;
                 if let Some(plain) = findings.iter_mut().find(|o| same(o)) {
-                    // Found in plain text already; a notebook view still adds its cell.
-                    if plain.note.is_none() && !view.chain.contains(&"sourcemap") {
-                        plain.note = view.note.clone();
+                    // Found in plain text already. A notebook view still adds
+                    // its cell; a source map's view its source's name, so a
+                    // key has one path whether or not it was escaped.
+                    match (&view.note, view.chain.contains(&"sourcemap")) {
+                        (Some(source), true) if plain.path == path => {
+                            *plain = plain.at_path(&format!("{path}!/{source}"));
+                            plain.decoded = view.chain.iter().map(|s| s.to_string()).collect();
+                        }
+                        (Some(note), false) if plain.note.is_none() => plain.note = Some(note.clone()),
+                        _ => {}
                     }
                     continue;
                 }

@@ -29,7 +29,11 @@ pub struct ScanOutcome {
 
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct Stats {
+    /// Files (or, in a history audit, distinct blobs) scanned.
     pub files_scanned: u64,
+    /// What `files_scanned` counts, for the text summary: `file` or `blob`.
+    #[serde(skip)]
+    pub unit: Unit,
     pub bytes_scanned: u64,
     pub findings: u64,
     /// Skipped inputs by reason (`binary`, `too-large`, `not-a-file`,
@@ -45,6 +49,24 @@ pub struct Stats {
     /// What `--verify` did, when it ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification: Option<VerifyStats>,
+}
+
+/// What a scan's inputs were.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    #[default]
+    File,
+    /// Distinct blobs of a repository's history.
+    Blob,
+}
+
+impl Unit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::File => "file",
+            Unit::Blob => "blob",
+        }
+    }
 }
 
 /// Collects findings from blobs as sources deliver them.
@@ -74,10 +96,9 @@ impl<'e> Collector<'e> {
         let elapsed = self.started.elapsed();
         let mut findings = self.findings.into_inner().unwrap_or_else(|e| e.into_inner());
         let mut skipped = self.skipped.into_inner().unwrap_or_else(|e| e.into_inner());
-        findings.sort_by(|a, b| (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id)));
+        findings.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
         // Overlapping roots (`scan . src`) can deliver a file twice.
-        findings
-            .dedup_by(|a, b| a.path == b.path && a.line == b.line && a.column == b.column && a.rule_id == b.rule_id);
+        findings.dedup_by(|a, b| order_key(a) == order_key(b));
         skipped.sort_by(|a, b| (&a.path, a.reason).cmp(&(&b.path, b.reason)));
         let stats = Stats {
             files_scanned: self.files.into_inner(),
@@ -90,6 +111,13 @@ impl<'e> Collector<'e> {
         };
         ScanOutcome { findings, skipped, stats, ..ScanOutcome::default() }
     }
+}
+
+/// How findings are ordered, and what makes two of them the same. The
+/// secret is part of it: files whose names differ only in invalid UTF-8
+/// are shown under one (lossy) path, and neither one's key may be dropped.
+fn order_key(f: &Finding) -> (&str, usize, usize, &str, &str) {
+    (&f.path, f.line, f.column, &f.rule_id, &f.secret_sha256)
 }
 
 pub fn count_by_reason(skipped: &[Skip]) -> BTreeMap<&'static str, u64> {

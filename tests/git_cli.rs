@@ -366,3 +366,15 @@ fn non_utf8_paths_are_reported_readably() {
     assert_eq!(code, 1);
     assert_eq!(findings(&doc)[0]["path"], "caf\u{fffd}.env");
 }
+
+#[test]
+fn text_summary_counts_blobs_in_a_history_audit() {
+    let mut repo = Repo::new();
+    repo.commit("a.txt", "one\n", "first");
+    repo.commit("a.txt", "two\n", "second");
+    let out = leakhound().args(["git", "--color", "never", "."]).current_dir(&repo.path).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    // Two distinct versions of a.txt: two blobs, not "files".
+    assert!(text.contains("scanned 2 blobs, 8 B"), "{text}");
+}

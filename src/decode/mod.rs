@@ -3,19 +3,20 @@
 //! Real leaks hide behind encodings: a key in a JSON string with `\u002d`
 //! for its dashes, a notebook cell, a `%2D` in a query string, a Kubernetes
 //! `Secret` whose values are base64, a UTF-16 `.reg` export, a source map's
-//! `sourcesContent`, a key split into `"sk-ant-" + "…"`, a `.env` inside a
-//! `.jar`. Each decoder here turns (part of) a blob into a [`View`]: decoded
+//! `sourcesContent`, a key split into `"sk-ant-" + "…"`, a key glued to a
+//! terminal colour code, a `.env` inside a `.jar`. Each decoder here turns (part of) a blob into a [`View`]: decoded
 //! bytes that the *same* engine scans, an [`OffsetMap`] back to the original
 //! blob (so findings keep the file's real line and column) and the `chain`
 //! of decodings that found them. Archives are different: their members are
 //! new blobs with their own paths ([`members`], [`expand`]).
 //!
 //! Everything here is pure: bytes in, views out, no I/O and no knowledge of
-//! the engine or the rules. [`views`] runs on every text file, so each
-//! decoder starts with a cheap check (a `memchr` for `\`, `%`, quotes or
-//! NUL, a strided probe for long base64 or hex runs that skips most of
-//! ordinary text unread, the path for notebooks and source maps) and returns
-//! nothing when nothing applies. Every scan is linear; candidate regions are
+//! the engine or the rules. [`views`] runs on every text file, so the
+//! token decoders start from one marking pass over the text (`marks`: long
+//! runs of key characters, quotes, backslashes, percent signs, found 64
+//! bytes at a time), the others from a cheap check (a `memchr` for NUL or
+//! `ESC`, the path for notebooks and source maps), and return nothing when
+//! nothing applies. Every scan is linear; candidate regions are
 //! bounded and never overlap, and views are capped at
 //! [`Limits::max_view_bytes`], so a 20 MB one-line bundle costs one pass per
 //! decoder. Decoded views are decoded again (base64 in a JSON string, in a
@@ -42,6 +43,7 @@ macro_rules! byte_table {
     }};
 }
 
+mod ansi;
 mod archive;
 mod base64;
 mod concat;
@@ -195,6 +197,7 @@ fn token_views(bytes: &[u8], limits: &Limits, out: &mut Vec<View>) {
     out.extend(hex::decode(bytes, &marks.runs, limits));
     out.extend(concat::decode(bytes, &marks.quotes, limits));
     MARKS.set(marks);
+    out.extend(ansi::decode(bytes, limits));
 }
 
 /// Characters of keys and tokens (base64 and base64url included).
@@ -268,6 +271,12 @@ pub(crate) struct Relevance {
 }
 
 impl Relevance {
+    /// Marks a point where something was removed (an escape sequence): a
+    /// run starting right here counts as touched.
+    pub(crate) fn mark(&mut self) {
+        self.prev_escaped = true;
+    }
+
     pub(crate) fn feed(&mut self, bytes: &[u8], escaped: bool) {
         for &b in bytes {
             if is_secret_byte(b) {

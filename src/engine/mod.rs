@@ -23,7 +23,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use crate::rules::{Confidence, Rule, RuleSet};
 
-pub use lines::LineIndex;
+pub use lines::{LineIndex, Newline};
 
 /// One confirmed secret in a buffer.
 #[derive(Debug, Clone, PartialEq, Eq)]

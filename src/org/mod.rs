@@ -262,6 +262,7 @@ fn add_repo(into: &mut ScanOutcome, repo: ScanOutcome, name: &str) {
 
 fn add_stats(into: &mut Stats, add: &Stats) {
     into.files_scanned += add.files_scanned;
+    into.unit = add.unit;
     into.bytes_scanned += add.bytes_scanned;
     for (reason, n) in &add.skipped {
         *into.skipped.entry(reason).or_insert(0) += n;

@@ -52,16 +52,21 @@ pub fn write(out: &mut dyn Write, findings: &[Finding], rules: &RuleSet) -> io::
         })
         .collect();
     let results: Vec<Value> = findings.iter().map(|f| result(f, rules, &index)).collect();
+    let mut driver = json!({
+        "name": "leakhound",
+        "semanticVersion": env!("CARGO_PKG_VERSION"),
+        "rules": driver_rules,
+    });
+    // The project's home, when Cargo.toml names one (an invented URL would
+    // send code-scanning users nowhere).
+    if !env!("CARGO_PKG_REPOSITORY").is_empty() {
+        driver["informationUri"] = json!(env!("CARGO_PKG_REPOSITORY"));
+    }
     let doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
-            "tool": { "driver": {
-                "name": "leakhound",
-                "semanticVersion": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/leakhound/leakhound",
-                "rules": driver_rules,
-            }},
+            "tool": { "driver": driver },
             "columnKind": "utf16CodeUnits",
             "results": results,
         }],

@@ -240,7 +240,7 @@ fn summary(outcome: &ScanOutcome, findings: &[Finding]) -> String {
         "{}{severities} in {} · scanned {}, {} in {} ms",
         plural(findings.len() as u64, "finding"),
         plural(files.len() as u64, "file"),
-        plural(stats.files_scanned, "file"),
+        plural(stats.files_scanned, stats.unit.as_str()),
         human_bytes(stats.bytes_scanned),
         stats.duration_ms
     );
