@@ -123,7 +123,7 @@ impl Finding {
         let rule = engine.rule(m.rule);
         let secret_bytes = &haystack[m.start..m.end];
         let secret = String::from_utf8_lossy(secret_bytes).into_owned();
-        let secret_sha256 = hex::encode(Sha256::digest(secret_bytes));
+        let secret_sha256 = secret_hash(secret_bytes);
         let (line, column) = lines.locate(m.start);
         Finding {
             rule_id: rule.spec.id.clone(),
@@ -162,6 +162,23 @@ impl Finding {
             ..self.clone()
         }
     }
+}
+
+/// SHA-256 (hex) of a secret as it would be written with `\n` line ends:
+/// a multi-line secret (a PEM private key) is the same key, with the same
+/// hash, in a CRLF file and an LF one.
+pub fn secret_hash(secret: &[u8]) -> String {
+    if memchr::memchr(b'\r', secret).is_none() {
+        return hex::encode(Sha256::digest(secret));
+    }
+    let mut hasher = Sha256::new();
+    for (k, line) in secret.split(|&b| b == b'\n').enumerate() {
+        if k > 0 {
+            hasher.update(b"\n");
+        }
+        hasher.update(line.strip_suffix(b"\r").unwrap_or(line));
+    }
+    hex::encode(hasher.finalize())
 }
 
 /// `sha256(rule_id \0 secret_sha256 \0 path)`, hex. Line numbers are left
@@ -203,6 +220,15 @@ fn floor_char_boundary(bytes: &[u8], mut i: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crlf_and_lf_secrets_hash_alike() {
+        let lf = b"-----BEGIN RSA PRIVATE KEY-----\nMIIEab\ncd==\n-----END RSA PRIVATE KEY-----";
+        let crlf = b"-----BEGIN RSA PRIVATE KEY-----\r\nMIIEab\r\ncd==\r\n-----END RSA PRIVATE KEY-----";
+        assert_eq!(secret_hash(crlf), secret_hash(lf));
+        assert_eq!(secret_hash(lf), hex::encode(Sha256::digest(lf)));
+        assert_ne!(secret_hash(b"a\rb"), secret_hash(b"ab"));
+    }
 
     #[test]
     fn fingerprint_ignores_line_but_not_path() {

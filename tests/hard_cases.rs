@@ -956,6 +956,39 @@ fn keys_split_across_string_literals() {
     r.assert_only(3);
 }
 
+/// Regressions from the hard-slice benchmark (`benches/hard_slice.py`): a
+/// context rule's key split with its first piece alone on a line (the
+/// name on the line above is its context); a key split so that its first
+/// piece alone matches a rule with an open-ended length (only the joined key
+/// is reported); a hex key behind `0x` (the decoded key must not be glued
+/// to the `x`).
+#[test]
+fn split_keys_keep_their_context_and_drop_their_fragments() {
+    let mistral = common::key("mistral", 611);
+    let oauth = common::key("anthropic-oauth", 612);
+    let hexed = github(613);
+    let py = text(&[
+        "MISTRAL_API_KEY = (",
+        &format!("    \"{}\"", &mistral[..16]),
+        &format!("    \"{}\"", &mistral[16..]),
+        ")",
+    ]);
+    let go = text(&[
+        "package config",
+        "",
+        &format!("var token = \"{}\" +", &oauth[..80]),
+        &format!("\t\"{}\"", &oauth[80..]),
+    ]);
+    let env = format!("GITHUB_TOKEN_HEX=0x{}\n", hex::encode(&hexed));
+    let tree = Tree::new();
+    tree.write("settings.py", &py).write("keys.go", &go).write(".env.hex", &env);
+    let r = scan(tree.path(), &[]);
+    assert_eq!(r.of(&mistral), at("mistral-api-key", "settings.py", (2, 6), &["concat"], None));
+    assert_eq!(r.of(&oauth), at("anthropic-oauth-access-token", "keys.go", (3, 14), &["concat"], None));
+    assert_eq!(r.of(&hexed), at("github-pat-classic", ".env.hex", (1, 20), &["hex"], None));
+    r.assert_only(3);
+}
+
 // ---- 7. --no-decode ----
 
 /// A tree where every key is visible only through a decoding or an archive:

@@ -180,7 +180,17 @@ pub(crate) fn decode(bytes: &[u8], quotes: &[u32], limits: &Limits) -> Option<Vi
             }
             let mark = view.len();
             let ctx = context_start(bytes, first.open, floor);
-            view.copy(&bytes[ctx..first.open], ctx);
+            if ctx > floor && bytes[ctx..first.open].iter().all(u8::is_ascii_whitespace) {
+                // The first piece alone on its line (`NAME = (` above it):
+                // the line above is the context, joined without the break.
+                let above = ctx - 1;
+                let above_start = context_start(bytes, above, floor);
+                let line = &bytes[above_start..above];
+                view.copy(line.strip_suffix(b"\r").unwrap_or(line), above_start);
+                view.point(b" ", ctx);
+            } else {
+                view.copy(&bytes[ctx..first.open], ctx);
+            }
             bounds.clear();
             let body = view.len();
             for lit in &chain {
@@ -229,7 +239,7 @@ mod tests {
         let view = decode(text.as_bytes(), &Limits::default()).unwrap();
         assert_eq!(view.chain, ["concat"]);
         let s = String::from_utf8(view.bytes.clone()).unwrap();
-        assert_eq!(s, format!("  {KEY}\n"));
+        assert_eq!(s, format!("const key = {KEY}\n"));
         let k = s.find("sk-").unwrap();
         assert_eq!(view.map.to_original(k), text.find("sk-").unwrap());
         assert_eq!(view.map.to_original(k + 13), text.find(&KEY[13..]).unwrap());

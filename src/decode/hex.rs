@@ -78,8 +78,11 @@ pub(crate) fn decode(bytes: &[u8], runs: &[(usize, usize)], limits: &Limits) -> 
         if !mostly_text(&decoded) {
             return;
         }
-        let ctx = context_start(bytes, start, floor);
-        view.copy(&bytes[ctx..start], ctx);
+        // The text before, without a `0x`/`\x` prefix: the decoded key
+        // must not be glued to its `x`.
+        let text_end = if prefixed { start - 2 } else { start }.max(floor);
+        let ctx = context_start(bytes, text_end, floor);
+        view.copy(&bytes[ctx..text_end], ctx);
         view.ratio(&decoded, start, 1, 2);
         view.point(b"\n", end);
         floor = end;
@@ -104,7 +107,7 @@ mod tests {
         let view = decode(text.as_bytes(), &Limits::default()).unwrap();
         assert_eq!(view.chain, ["hex"]);
         let s = String::from_utf8(view.bytes.clone()).unwrap();
-        assert_eq!(s, format!("ANTHROPIC_KEY_HEX=0x{KEY}\n"));
+        assert_eq!(s, format!("ANTHROPIC_KEY_HEX={KEY}\n"));
         let k = s.find("sk-").unwrap();
         let tok = text.find(&enc).unwrap();
         assert_eq!(view.map.to_original(k), tok);

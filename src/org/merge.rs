@@ -17,7 +17,6 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use crate::finding::{Finding, Verification};
 use crate::report::{self, Format};
@@ -122,7 +121,7 @@ fn stats_from(v: &Value) -> Stats {
 /// `--show-secrets`) rather than its masked form: its SHA-256 is
 /// `secret_sha256`.
 pub fn secret_is_full(f: &Finding) -> bool {
-    hex::encode(Sha256::digest(f.secret.as_bytes())) == f.secret_sha256
+    crate::finding::secret_hash(f.secret.as_bytes()) == f.secret_sha256
 }
 
 /// One outcome from the shards:
@@ -416,7 +415,7 @@ mod tests {
     fn finding(repo: &str, secret: &str, status: Option<(Status, &str)>) -> Finding {
         let line = serde_json::json!({
             "rule_id": "openai-project-key", "provider": "openai", "name": "OpenAI project key", "kind": "api-key",
-            "secret": secret, "secret_sha256": hex::encode(Sha256::digest(b"sk-proj-full")),
+            "secret": secret, "secret_sha256": crate::finding::secret_hash(b"sk-proj-full"),
             "fingerprint": "f", "path": "a.py", "line": 1, "column": 1, "snippet": "k", "client_side": false,
             "severity": "critical", "confidence": "high", "rotate_url": "https://x", "repository": repo,
         });
