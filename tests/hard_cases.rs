@@ -244,13 +244,6 @@ fn at(rule_id: &str, path: &str, (line, column): (u64, u64), decoded: &[&str], n
     }
 }
 
-impl Found {
-    /// `decoded` as `&str`s (to build an expected finding from it).
-    fn decoded_strs(&self) -> Vec<&str> {
-        self.decoded.iter().map(String::as_str).collect()
-    }
-}
-
 impl Report {
     fn findings(&self) -> &[Value] {
         self.doc["findings"].as_array().expect("findings array")
