@@ -85,7 +85,16 @@ fn expected() -> Vec<Expected> {
         ("vite-app/.env", "openai-service-account-key", false, "api-key", None, "server-only environment variable"),
         ("vite-app/.env.local", "mistral-api-key", true, "api-key", None, "VITE_MISTRAL_API_KEY has the public prefix"),
         ("vite-app/dist/assets/index-3f9a2c.js", "openai-project-key", true, "api-key", None, "build output"),
-        ("vite-app/dist/assets/index-3f9a2c.js.map", "together-api-key", true, "api-key", None, "build output"),
+        // A source map's embedded source is reported under that source's
+        // name (as written in the map's `sources`).
+        (
+            "vite-app/dist/assets/index-3f9a2c.js.map!/../../src/client.ts",
+            "together-api-key",
+            true,
+            "api-key",
+            None,
+            "front-end source (.ts) is bundled for the browser",
+        ),
         (
             "vite-app/src/App.tsx",
             "generic-browser-sdk-opt-in",
