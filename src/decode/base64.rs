@@ -125,8 +125,10 @@ pub(crate) fn decode(bytes: &[u8], runs: &[(usize, usize)], limits: &Limits) -> 
     let mut pieces: Vec<(usize, usize)> = Vec::new();
     let mut decoded: Vec<u8> = Vec::new();
     let mut floor = 0;
+    // Lines of a wrapped block already joined (see below).
+    let mut settled = 0;
     for &(start, end) in runs {
-        if start < floor || end - start < MIN_CHARS || view.len() >= cap(limits) {
+        if start < floor.max(settled) || end - start < MIN_CHARS || view.len() >= cap(limits) {
             continue;
         }
         // base64 of text always mixes upper and lower case; identifiers,
@@ -171,6 +173,11 @@ pub(crate) fn decode(bytes: &[u8], runs: &[(usize, usize)], limits: &Limits) -> 
             pieces.push((next.start, next.end));
             end = next.end + next.pad;
             run = next;
+        }
+        if pieces.len() > 1 {
+            // The block's lines are settled with it, kept or not: walking
+            // forward again from each of them would be quadratic.
+            settled = settled.max(end);
         }
         let total: usize = pieces.iter().map(|&(s, e)| e - s).sum();
         if total > MAX_CHARS || (total + run.pad) % 4 == 1 || (run.pad > 0 && !(total + run.pad).is_multiple_of(4)) {
@@ -248,6 +255,26 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn wrapped_blocks_that_are_not_text_cost_one_pass() {
+        // 80-character lines of base64 of binary: each line starts a join
+        // through all the lines after it unless the block is settled once.
+        let mut state = 7u64;
+        let binary: Vec<u8> = (0..3 << 20)
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                (state >> 56) as u8
+            })
+            .collect();
+        let enc = B64.encode(&binary);
+        let text: String =
+            enc.as_bytes().chunks(80).map(|c| format!("{}\n", std::str::from_utf8(c).unwrap())).collect();
+        let t = std::time::Instant::now();
+        assert!(decode(text.as_bytes(), &Limits::default()).is_none());
+        // A hang guard (quadratic took minutes on 4 MB), not a benchmark.
+        assert!(t.elapsed().as_secs() < 10, "{:?}", t.elapsed());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Text output for people: findings grouped by file, the worst first within
 //! the run's order, then what was skipped, then a one-line summary. Every
-//! string that came from a scanned file goes through `sanitize`.
+//! string that came from a scanned file, or from a custom rule in a config
+//! file a scanned repository may bring, goes through `sanitize`.
 
 use std::io::{self, Write};
 
@@ -115,7 +116,9 @@ fn write_rotation(out: &mut dyn Write, findings: &[Finding], rules: &RuleSet, st
         };
         let client =
             if item.client_side() { format!(" {}", style.paint("1;31", "[CLIENT-SIDE]")) } else { String::new() };
-        writeln!(out, "  {}. {status}{client}  {}  {}", n + 1, f.provider, for_terminal(&f.secret))?;
+        // Provider, name and rotation link of a custom rule come from a
+        // `.leakhound.toml`, which a scanned repository may bring: untrusted.
+        writeln!(out, "  {}. {status}{client}  {}  {}", n + 1, for_terminal(&f.provider), for_terminal(&f.secret))?;
         for place in item.places.iter().take(5) {
             let commit = place.git.as_ref().map(|g| format!(" (commit {})", &g.commit[..g.commit.len().min(10)]));
             writeln!(out, "     at {}:{}{}", for_terminal(&place.path), place.line, commit.unwrap_or_default())?;
@@ -127,7 +130,7 @@ fn write_rotation(out: &mut dyn Write, findings: &[Finding], rules: &RuleSet, st
             writeln!(out, "     {}", for_terminal(detail))?;
         }
         let steps = rules.get(&f.rule_id).and_then(|r| r.spec.rotate_steps.clone()).unwrap_or_default();
-        writeln!(out, "     rotate: {} {}", f.rotate_url, steps)?;
+        writeln!(out, "     rotate: {} {}", for_terminal(&f.rotate_url), for_terminal(&steps))?;
     }
     writeln!(out)
 }
@@ -159,7 +162,7 @@ fn write_groups(out: &mut dyn Write, findings: &[Finding], style: &Style) -> io:
                 style.severity(f.severity),
                 f.rule_id,
                 for_terminal(&f.secret),
-                f.name,
+                for_terminal(&f.name),
             )?;
             writeln!(out, "      {}", style.paint("2", &for_terminal(&f.snippet)))?;
             if let Some(git) = &f.git {
@@ -192,7 +195,7 @@ fn write_groups(out: &mut dyn Write, findings: &[Finding], style: &Style) -> io:
                 let detail = v.detail.as_deref().map(|d| format!(": {}", for_terminal(d))).unwrap_or_default();
                 writeln!(out, "      verification: {}{qualifier}{detail}", v.status.as_str())?;
             }
-            writeln!(out, "      rotate: {}", f.rotate_url)?;
+            writeln!(out, "      rotate: {}", for_terminal(&f.rotate_url))?;
         }
         writeln!(out)?;
     }

@@ -91,6 +91,15 @@ fn read_file(path: &Path, display: &str, max_file_size: u64, buffer: &mut Vec<u8
         |e: std::io::Error| Skip { path: display.to_string(), reason: SkipReason::Unreadable, detail: e.to_string() };
     let file = match File::open(path) {
         Ok(f) => f,
+        // The walk listed it a moment ago: it was deleted (or renamed) while
+        // the scan ran. Say so, rather than a bare "No such file".
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return sink.skipped(Skip {
+                path: display.to_string(),
+                reason: SkipReason::Unreadable,
+                detail: format!("vanished during the scan (deleted or renamed after it was listed): {e}"),
+            });
+        }
         Err(e) => return sink.skipped(unreadable(e)),
     };
     let too_large = |size: u64| Skip {

@@ -15,7 +15,7 @@ use gix_object::Kind;
 use rayon::prelude::*;
 
 use super::graph::{GraphBuilder, MISSING};
-use super::objects::{Id, ObjectTable};
+use super::objects::{Id, ObjectTable, PackReader};
 use crate::detect::Detector;
 use crate::enrich::exposure::ContentFacts;
 use crate::finding::Finding;
@@ -118,10 +118,21 @@ impl Drop for Worker<'_, '_> {
 
 const LFS_POINTER_PREFIX: &[u8] = b"version https://git-lfs.github.com/spec/v1";
 
+impl Shared<'_> {
+    /// Marks `id` decoded; false if it already was.
+    fn mark_decoded(&self, id: Id) -> bool {
+        let word = &self.decoded[id as usize / 64];
+        word.fetch_or(1 << (id % 64), Ordering::Relaxed) & (1 << (id % 64)) == 0
+    }
+
+    fn is_decoded(&self, id: Id) -> bool {
+        self.decoded[id as usize / 64].load(Ordering::Relaxed) & (1 << (id % 64)) != 0
+    }
+}
+
 impl Worker<'_, '_> {
     fn process(&mut self, id: Id, kind: Kind, data: &[u8]) {
-        let word = &self.shared.decoded[id as usize / 64];
-        if word.fetch_or(1 << (id % 64), Ordering::Relaxed) & (1 << (id % 64)) != 0 {
+        if !self.shared.mark_decoded(id) {
             return; // already seen in another pack
         }
         if let Some(progress) = self.shared.options.progress {
@@ -242,6 +253,7 @@ pub fn decode_all(
             && !interrupt.load(Ordering::Relaxed)
         {
             failures.push((pack.data.path().display().to_string(), e));
+            salvage_pack(pack, &shared, interrupt);
         }
     }
     decode_loose(table, &shared, open_repo, &mut failures);
@@ -265,11 +277,18 @@ fn traverse_pack(
     let base = pack.base;
     let end = base + pack.index.num_objects();
     let mut worker = Worker { shared, local: Local::default(), children: Vec::new() };
+    let index = &pack.index;
     let processor =
         move |kind: Kind, data: &[u8], entry: &gix_pack::index::Entry, _: &dyn gix_utils::progress::Progress| {
-            // Objects duplicated in an earlier pack are processed there.
-            if let Some(id) = worker.shared.table.id(&entry.oid).filter(|&id| id >= base && id < end) {
-                worker.process(id, kind, data);
+            match worker.shared.table.id(&entry.oid) {
+                Some(id) if id >= base && id < end => worker.process(id, kind, data),
+                // A copy of an object an earlier pack holds (and is processed
+                // from): its slot here is done too, not an unreadable object.
+                _ => {
+                    if let Some(own) = index.lookup(entry.oid) {
+                        worker.shared.mark_decoded(base + own);
+                    }
+                }
             }
             Ok(())
         };
@@ -290,6 +309,35 @@ fn traverse_pack(
         )
         .map(|_| ())
         .map_err(|e| e.to_string())
+}
+
+/// After a pack traversal stopped at an entry it could not inflate (a
+/// corrupt or truncated pack): reads every object of the pack not decoded
+/// yet on its own, so a damaged entry loses itself and the deltas based on
+/// it, not every object the traversal had not reached.
+fn salvage_pack(pack: &super::objects::Pack, shared: &Shared<'_>, interrupt: &AtomicBool) {
+    let end = pack.base + pack.index.num_objects();
+    let pending: Vec<Id> = (pack.base..end).filter(|&id| !shared.is_decoded(id)).collect();
+    pending.par_iter().for_each_init(
+        || {
+            (
+                PackReader::new(shared.table),
+                Worker { shared, local: Local::default(), children: Vec::new() },
+                Vec::new(),
+            )
+        },
+        |(reader, worker, buffer), &id| {
+            if interrupt.load(Ordering::Relaxed) {
+                return;
+            }
+            let oid = pack.index.oid_at_index(id - pack.base);
+            if shared.table.id(oid) != Some(id) {
+                shared.mark_decoded(id); // a copy of an object an earlier pack holds
+            } else if let Some(kind) = reader.read(id, buffer) {
+                worker.process(id, kind, buffer);
+            }
+        },
+    );
 }
 
 fn decode_loose(
