@@ -109,16 +109,15 @@ impl Detector {
                     }
                     continue;
                 }
-                if view.chain.contains(&"concat") {
-                    // The pieces of a split key can match on their own (an
-                    // open-ended length, a 32-hex tail): the joined key
-                    // replaces any plain finding inside it.
-                    let end = view.map.to_original(f.byte_offset + f.secret.len().max(1) - 1) + 1;
-                    findings.retain(|o| {
-                        let inside = (offset..end).contains(&o.byte_offset) && o.decoded.is_empty();
-                        !(inside && o.secret.len() < f.secret.len() && f.secret.contains(&o.secret))
-                    });
-                }
+                // Part of a split or escaped key can match on its own (an
+                // open-ended length, a 32-hex tail, the text before an
+                // escape): the whole decoded key replaces any plain finding
+                // that is a piece of it, inside its span.
+                let end = view.map.to_original(f.byte_offset + f.secret.len().max(1) - 1) + 1;
+                findings.retain(|o| {
+                    let inside = (offset..end).contains(&o.byte_offset) && o.decoded.is_empty();
+                    !(inside && o.secret.len() < f.secret.len() && f.secret.contains(&o.secret))
+                });
                 f.decoded = view.chain.iter().map(|s| s.to_string()).collect();
                 if view.chain.contains(&"sourcemap") {
                     // A source map's embedded source is reported under its

@@ -23,38 +23,7 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 use serde_json::Value;
 
-/// One finished run of the binary.
-struct Run {
-    code: i32,
-    /// The JSON report on stdout, or `Null` when stdout is not JSON.
-    doc: Value,
-    stdout: Vec<u8>,
-    stderr: String,
-    elapsed: Duration,
-}
-
-/// Runs `leakhound ARGS`; a run longer than `timeout_secs` is killed and
-/// fails the test (a hang guard), and so does a panic.
-fn leakhound<I, S>(args: I, timeout_secs: u64) -> Run
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    let started = Instant::now();
-    let out = Command::cargo_bin("leakhound")
-        .unwrap()
-        .args(args)
-        .timeout(Duration::from_secs(timeout_secs))
-        .output()
-        .unwrap();
-    let elapsed = started.elapsed();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(elapsed < Duration::from_secs(timeout_secs), "killed after {timeout_secs} s (a hang?): {stderr}");
-    let code = out.status.code().unwrap_or(-1);
-    assert!(!stderr.contains("panicked") && code != 101, "leakhound panicked: {stderr}");
-    let doc = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-    Run { code, doc, stdout: out.stdout, stderr, elapsed }
-}
+use common::{Run, leakhound};
 
 fn scan(dir: &Path, extra: &[&str]) -> (i32, Value, String) {
     let mut args: Vec<&OsStr> = ["scan", "--format", "json"].iter().map(OsStr::new).collect();

@@ -6,14 +6,17 @@
 //! Keys are generated at run time (random-looking, right shapes) so no
 //! fixture file carries anything that looks like a live key.
 
-use std::io::{Cursor, Write};
+use std::io::Write;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use flate2::Compression;
-use flate2::write::{DeflateEncoder, GzEncoder};
+use flate2::write::GzEncoder;
+mod common;
+
+use common::archive::{raw_zip, zeros_deflate, zip_of};
 use leakhound::decode::{self, Limits, Member, View};
 use leakhound::engine::{Engine, LineIndex};
 use leakhound::rules::RuleSet;
@@ -247,16 +250,6 @@ fn ordinary_files_give_no_views() {
 
 // ---- archives ----
 
-fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-    for (name, bytes) in entries {
-        w.start_file(*name, opts).unwrap();
-        w.write_all(bytes).unwrap();
-    }
-    w.finish().unwrap().into_inner()
-}
-
 fn expand_all(bytes: &[u8], path: &str, limits: &Limits) -> (Vec<Member>, Vec<String>) {
     let mut out = Vec::new();
     let mut notes = Vec::new();
@@ -324,54 +317,6 @@ fn tar_tar_gz_and_gz() {
     gz.write_all(format!("KEY={key}\n").as_bytes()).unwrap();
     let m = decode::members(&gz.finish().unwrap(), "logs/app.log.gz", &Limits::default(), &mut Vec::new()).unwrap();
     assert_eq!((m[0].path.as_str(), m[0].chain.as_slice()), ("app.log", &["gz"][..]));
-}
-
-/// Raw deflate of `mib` MiB of zeros, built from one compressed MiB
-/// repeated (sync-flushed blocks concatenate), so a bomb is cheap to make.
-fn zeros_deflate(mib: usize) -> Vec<u8> {
-    let mut e = DeflateEncoder::new(Vec::new(), Compression::best());
-    e.write_all(&vec![0u8; 1 << 20]).unwrap();
-    e.flush().unwrap();
-    let one = e.get_ref().clone();
-    let mut out = one.repeat(mib);
-    out.extend([0x03, 0x00]); // final empty fixed block
-    out
-}
-
-/// A zip with one deflated entry whose data is given raw (CRC left 0: a
-/// bomb is never read to its end).
-fn raw_zip(name: &str, data: &[u8], size: u32) -> Vec<u8> {
-    let mut z = Vec::new();
-    let header = |sig: u32, z: &mut Vec<u8>| {
-        z.extend(sig.to_le_bytes());
-        if sig == 0x0201_4b50 {
-            z.extend(20u16.to_le_bytes());
-        }
-        for v in [20u16, 0, 8, 0, 0x21] {
-            z.extend(v.to_le_bytes());
-        }
-        for v in [0u32, data.len() as u32, size] {
-            z.extend(v.to_le_bytes());
-        }
-        z.extend((name.len() as u16).to_le_bytes());
-        z.extend(0u16.to_le_bytes());
-    };
-    header(0x0403_4b50, &mut z);
-    z.extend(name.as_bytes());
-    z.extend(data);
-    let cd = z.len();
-    header(0x0201_4b50, &mut z);
-    z.extend([0u8; 14]); // comment length, disk, attributes, local header at 0
-    z.extend(name.as_bytes());
-    let cd_size = z.len() - cd;
-    z.extend(0x0605_4b50u32.to_le_bytes());
-    z.extend([0u8; 4]);
-    z.extend(1u16.to_le_bytes());
-    z.extend(1u16.to_le_bytes());
-    z.extend((cd_size as u32).to_le_bytes());
-    z.extend((cd as u32).to_le_bytes());
-    z.extend(0u16.to_le_bytes());
-    z
 }
 
 #[test]

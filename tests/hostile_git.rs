@@ -12,41 +12,22 @@
 
 mod common;
 
+use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use common::repo::Repo;
+use common::{Run, leakhound};
 use serde_json::Value;
 
-/// One finished `leakhound git` run.
-struct Run {
-    code: i32,
-    doc: Value,
-    stderr: String,
-    elapsed: Duration,
-}
-
 /// `leakhound git --format json --show-secrets REPO`, killed (failing the
-/// test) after `timeout_secs`.
+/// test) after `timeout_secs`; its stdout must be a JSON report.
 fn audit(repo: &Path, timeout_secs: u64) -> Run {
-    let started = Instant::now();
-    let out = Command::cargo_bin("leakhound")
-        .unwrap()
-        .args(["git", "--format", "json", "--show-secrets"])
-        .arg(repo)
-        .timeout(Duration::from_secs(timeout_secs))
-        .output()
-        .unwrap();
-    let elapsed = started.elapsed();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(elapsed < Duration::from_secs(timeout_secs), "killed after {timeout_secs} s (a hang?): {stderr}");
-    let code = out.status.code().unwrap_or(-1);
-    assert!(!stderr.contains("panicked") && code != 101, "leakhound panicked: {stderr}");
-    let doc = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not a JSON report ({e}): {}{stderr}", String::from_utf8_lossy(&out.stdout)));
-    Run { code, doc, stderr, elapsed }
+    let args =
+        [OsStr::new("git"), OsStr::new("--format"), OsStr::new("json"), OsStr::new("--show-secrets"), repo.as_os_str()];
+    let run = leakhound(args, timeout_secs);
+    assert!(!run.doc.is_null(), "not a JSON report: {}{}", String::from_utf8_lossy(&run.stdout), run.stderr);
+    run
 }
 
 /// The secrets reported, sorted.

@@ -7,11 +7,17 @@
 
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod archive;
 pub mod mock;
 pub mod repo;
 
+use std::ffi::OsStr;
 use std::fs;
 use std::path::Path;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use serde_json::Value;
 
 /// A small deterministic PRNG (xorshift64*): fixtures must be the same on
 /// every run so a failure is reproducible.
@@ -237,4 +243,37 @@ pub fn expected_rule(format: &str) -> &'static str {
         "generic-token" => "generic-bearer-header",
         other => panic!("no expected rule for format `{other}`"),
     }
+}
+
+/// One finished run of the binary.
+pub struct Run {
+    pub code: i32,
+    /// The JSON report on stdout, or `Null` when stdout is not JSON.
+    pub doc: Value,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+/// Runs `leakhound ARGS`; a run longer than `timeout_secs` is killed and
+/// fails the test (a hang guard), and so does a panic.
+pub fn leakhound<I, S>(args: I, timeout_secs: u64) -> Run
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let started = Instant::now();
+    let out = Command::cargo_bin("leakhound")
+        .unwrap()
+        .args(args)
+        .timeout(Duration::from_secs(timeout_secs))
+        .output()
+        .unwrap();
+    let elapsed = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(elapsed < Duration::from_secs(timeout_secs), "killed after {timeout_secs} s (a hang?): {stderr}");
+    let code = out.status.code().unwrap_or(-1);
+    assert!(!stderr.contains("panicked") && code != 101, "leakhound panicked: {stderr}");
+    let doc = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    Run { code, doc, stdout: out.stdout, stderr, elapsed }
 }
