@@ -166,3 +166,73 @@ impl Detector {
         self.exposure.apply(finding, facts, client_only)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What decoding costs next to the plain scan, per file, in memory (no
+    /// I/O), the two alternating file by file so that drift in machine
+    /// load hits both alike: over the files under `DECODE_COST` (the
+    /// `benches/fs_scan.sh` corpus, say),
+    /// `DECODE_COST=dir cargo test --release --lib decode_cost -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn decode_cost() {
+        let Ok(root) = std::env::var("DECODE_COST") else { return };
+        let mut files = Vec::new();
+        for entry in ignore::WalkBuilder::new(&root).standard_filters(false).build().flatten() {
+            let Ok(bytes) = std::fs::read(entry.path()) else { continue };
+            if memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_none() {
+                files.push((entry.path().display().to_string(), bytes));
+            }
+        }
+        let mut plain = Detector::new(Arc::new(RuleSet::builtin().unwrap())).unwrap();
+        plain.decode = false;
+        let decoding = Detector::new(Arc::new(RuleSet::builtin().unwrap())).unwrap();
+        let median = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let rounds = 7;
+        let (mut on, mut off, mut views) = (vec![0.0; rounds], vec![0.0; rounds], vec![0.0; rounds]);
+        // Each mode over all files in turn, as separate scans would run
+        // (each in its own steady state of caches), the order alternating.
+        let pass = |f: &dyn Fn(&[u8], &str)| {
+            let mut total = 0.0;
+            for (path, bytes) in &files {
+                // Bring the file into cache first, as reading it does.
+                std::hint::black_box(bytes.iter().fold(0u8, |a, &b| a ^ b));
+                let t = std::time::Instant::now();
+                f(bytes, path);
+                total += t.elapsed().as_secs_f64();
+            }
+            total
+        };
+        let with_decoders = |b: &[u8], p: &str| drop(std::hint::black_box(decoding.findings(b, p)));
+        let without = |b: &[u8], p: &str| drop(std::hint::black_box(plain.findings(b, p)));
+        let views_only = |b: &[u8], p: &str| drop(std::hint::black_box(decode::views(b, p, &decoding.limits)));
+        for round in 0..rounds {
+            if round % 2 == 0 {
+                on[round] = pass(&with_decoders);
+                off[round] = pass(&without);
+            } else {
+                off[round] = pass(&without);
+                on[round] = pass(&with_decoders);
+            }
+            views[round] = pass(&views_only);
+        }
+        let views = median(&mut views);
+        let (on, off) = (median(&mut on), median(&mut off));
+        let total: usize = files.iter().map(|(_, b)| b.len()).sum();
+        println!(
+            "{} files, {} MB: decoders on {:.1} ms, off {:.1} ms, ratio {:.3}; views alone {:.1} ms",
+            files.len(),
+            total >> 20,
+            on * 1e3,
+            off * 1e3,
+            on / off,
+            views * 1e3
+        );
+    }
+}

@@ -112,12 +112,14 @@ fn may_join_at(bytes: &[u8], i: usize) -> bool {
     matches!(bytes.get(j), Some(b'"' | b'\'' | b'`')) && bytes.get(j + 1).is_some_and(|&b| is_key_byte(b))
 }
 
-/// Joins split literals; `quotes` are the offsets of every quote in `bytes`
-/// (from [`super::marks::Marks`]). Literals are parsed only on the lines
+/// Joins split literals; `quotes` are the offsets, in order, of at least
+/// every quote right after a key character in `bytes` (from
+/// [`super::marks::Marks`]): where a literal may close and be joined to
+/// another ([`may_join_at`]). Literals are parsed only on the lines
 /// where a quote may join another, from the start of that line (a literal
 /// never spans lines, so the first piece of a chain opens there; a chain
 /// that began on an earlier line was parsed from that line's own quote).
-pub(crate) fn decode(bytes: &[u8], quotes: &[u32], limits: &Limits) -> Option<View> {
+pub(crate) fn decode(bytes: &[u8], quotes: impl Iterator<Item = usize>, limits: &Limits) -> Option<View> {
     let mut view = ViewBuf::default();
     let mut chain: Vec<Lit> = Vec::new();
     let mut bounds: Vec<usize> = Vec::new();
@@ -129,7 +131,7 @@ pub(crate) fn decode(bytes: &[u8], quotes: &[u32], limits: &Limits) -> Option<Vi
         b'\'' => 1,
         _ => 2,
     };
-    for candidate in quotes.iter().map(|&i| i as usize) {
+    for candidate in quotes {
         if candidate < pos || !may_join_at(bytes, candidate) {
             continue;
         }
@@ -227,7 +229,7 @@ mod tests {
     const KEY: &str = "sk-ant-api03-Zq8Lm2Xv9Tb4Nc7Rk1Wp5Ys3Hd6Fg0Jx";
 
     fn decode(text: &[u8], limits: &Limits) -> Option<View> {
-        super::decode(text, &super::super::marks::Marks::find(text).quotes, limits)
+        super::decode(text, super::super::marks::Marks::find(text).quotes.iter(), limits)
     }
 
     fn joined(text: &str) -> Option<String> {

@@ -24,12 +24,12 @@ const REGION: usize = 4096;
 
 /// Decodes the strings around the escapes at `backslashes` (every `\\` in
 /// `bytes`, in order, from [`super::marks::Marks`]).
-pub(crate) fn decode(bytes: &[u8], backslashes: &[u32], limits: &Limits) -> Option<View> {
+pub(crate) fn decode(bytes: &[u8], backslashes: impl Iterator<Item = usize>, limits: &Limits) -> Option<View> {
     let mut view = ViewBuf::default();
     let (mut pos, mut floor) = (0, 0);
     let mut scratch = [0u8; 4];
-    for i in backslashes.iter().map(|&i| i as usize) {
-        if i < pos {
+    for i in backslashes {
+        if i < pos || !may_trigger(bytes, i) {
             continue;
         }
         let (n, used) = unescape_one(bytes, i, &mut scratch);
@@ -57,6 +57,18 @@ pub(crate) fn decode(bytes: &[u8], backslashes: &[u32], limits: &Limits) -> Opti
         }
     }
     finish(view, "json-string")
+}
+
+/// A quick look at the bytes after the `\` at `i` before decoding the
+/// escape: [`triggers`] needs `\u`, `\x` or `\/`, or a letter or
+/// digit then a key character (`\` is kept too: it may escape the next
+/// backslash). Source code's `\"` and string-ending `\n"` stop here.
+fn may_trigger(bytes: &[u8], i: usize) -> bool {
+    match bytes.get(i + 1) {
+        Some(b'u' | b'x' | b'/' | b'\\') => true,
+        Some(b) => b.is_ascii_alphanumeric() && bytes.get(i + 2).is_some_and(|&b| is_key_byte(b)),
+        None => false,
+    }
 }
 
 /// Whether the escape at `i` (decoded to `decoded`, `used` bytes long) may
@@ -220,7 +232,7 @@ mod tests {
     use super::*;
 
     fn decode(text: &[u8], limits: &Limits) -> Option<View> {
-        super::decode(text, &super::super::marks::Marks::find(text).backslashes, limits)
+        super::decode(text, super::super::marks::Marks::find(text).backslashes.iter(), limits)
     }
 
     fn one(s: &str) -> (String, usize) {

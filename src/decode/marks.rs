@@ -2,16 +2,18 @@
 //!
 //! The token decoders run on every text file, and on ordinary source they
 //! almost never find anything: their cost is the search for a place to
-//! start. Searching separately (a `memchr` for `\\`, another for `%`, one
+//! start. Searching separately (a `memchr` for `\`, another for `%`, one
 //! call per quote, a byte-at-a-time search for long runs of key characters)
 //! cost a quarter of the whole scan, because source code has a quote every
 //! hundred bytes and is mostly key characters in short words, so every step
 //! was a call or a mispredicted branch. Here each 64-byte block becomes bit
-//! masks in one go (AVX2 where the CPU has it, SSE2 otherwise on x86-64, a
-//! table elsewhere): run bytes, quotes, backslashes, percent signs. A few
-//! shifts on the run masks of this block and the previous one answer "does
-//! a window of [`MIN_RUN`] key characters end here?", almost always no;
-//! quote and backslash positions are collected from their masks.
+//! masks in one go (AVX-512 or AVX2 where the CPU has it, SSE2 otherwise on
+//! x86-64, a table elsewhere), stored whole, one word per block: no branch
+//! per block, and as little work per block as can be, since every cycle
+//! spent on a block costs about 1% of the whole scan. Long runs are then
+//! found from the stored run words alone: a run of [`MIN_RUN`] bytes covers
+//! two whole aligned groups of 8 bytes side by side, which eight words at a
+//! time rule out almost everywhere.
 
 /// Shortest run of key characters the decoders take (base64's minimum;
 /// hex wants more).
@@ -23,16 +25,69 @@ pub(crate) struct Marks {
     /// Every maximal run of at least [`MIN_RUN`] key characters
     /// (`[A-Za-z0-9+/_-]`), as `(start, end)`, in order (base64, hex).
     pub runs: Vec<(usize, usize)>,
-    /// Offsets of every `"`, `'` and `` ` ``, in order (split strings).
-    pub quotes: Vec<u32>,
-    /// Offsets of every `\`, in order (string escapes).
-    pub backslashes: Vec<u32>,
+    /// Every `"`, `'` and `` ` `` right after a key character
+    /// ([`super::is_key_byte`]): where a literal may close and be joined
+    /// to the next (split strings).
+    pub quotes: Bitmap,
+    /// Every `\` (string escapes).
+    pub backslashes: Bitmap,
     /// Whether the text has a `%` at all (URL-encoding).
     pub percent: bool,
+    /// Whether the text has an `ESC` byte at all (terminal colours).
+    pub esc: bool,
+    /// Run bytes, one word per block (scratch for finding `runs`).
+    run_words: Vec<u64>,
+}
+
+/// One bit per byte of a text, 64 bytes a word: where one kind of byte is.
+#[derive(Debug, Default)]
+pub(crate) struct Bitmap {
+    words: Vec<u64>,
+    /// Whether any bit is set (many texts have no `\` at all).
+    any: bool,
+}
+
+impl Bitmap {
+    /// Offsets of the set bits, in order.
+    pub(crate) fn iter(&self) -> Positions<'_> {
+        let words = if self.any { &self.words[..] } else { &[] };
+        Positions { words: words.iter(), base: 0, bits: 0 }
+    }
+}
+
+/// The offsets of a [`Bitmap`]'s set bits.
+pub(crate) struct Positions<'a> {
+    words: std::slice::Iter<'a, u64>,
+    /// Offset just past the current word.
+    base: usize,
+    /// The current word's bits not yet returned.
+    bits: u64,
+}
+
+impl Iterator for Positions<'_> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        while self.bits == 0 {
+            self.bits = *self.words.next()?;
+            self.base += 64;
+        }
+        let bit = self.bits.trailing_zeros() as usize;
+        self.bits &= self.bits - 1;
+        Some(self.base - 64 + bit)
+    }
+}
+
+/// `blocks` zero words in `words`, to fill in.
+fn reset(words: &mut Vec<u64>, blocks: usize) -> &mut [u64] {
+    words.clear();
+    words.resize(blocks, 0);
+    words
 }
 
 impl Marks {
-    /// Marks `bytes` (shorter than 4 GiB: offsets are `u32`).
+    /// Marks `bytes`.
     #[cfg(test)]
     pub(crate) fn find(bytes: &[u8]) -> Marks {
         let mut marks = Marks::default();
@@ -43,35 +98,46 @@ impl Marks {
     /// [`Marks::find`] into this value's lists (cleared first), so a
     /// caller marking many texts reuses their memory.
     pub(crate) fn refill(&mut self, bytes: &[u8]) {
-        debug_assert!(bytes.len() < u32::MAX as usize);
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx2") {
+            if std::arch::is_x86_feature_detected!("avx512bw") {
+                // SAFETY: the CPU has AVX-512BW (checked just above).
+                unsafe { find_avx512(bytes, self) }
+            } else if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU has AVX2 (checked just above).
                 unsafe { find_avx2(bytes, self) }
             } else {
-                find_with(bytes, sse2_masks, self)
+                find_with(bytes, sse2_masks, whole_groups8, self)
             }
         }
         #[cfg(not(target_arch = "x86_64"))]
-        find_with(bytes, table_masks, self)
+        find_with(bytes, table_masks, whole_groups8, self)
     }
 }
 
 /// Key characters: base64 and base64url alphabets, hex digits among them.
-pub(crate) fn is_run_byte(b: u8) -> bool {
+#[cfg(test)]
+fn is_run_byte(b: u8) -> bool {
     RUN_BYTE[b as usize]
 }
 
 static RUN_BYTE: [bool; 256] = byte_table!(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_'));
 
+const ESC: u8 = 0x1b;
+
+/// The bytes [`super::is_key_byte`] adds to the run bytes.
+const KEY_EXTRA: [u8; 3] = [b'.', b'=', b'~'];
+
 /// The masks of one 64-byte block: bit `k` describes byte `k`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 struct Block {
     run: u64,
+    /// `.`, `=` and `~`: with `run`, the key characters.
+    key_extra: u64,
     quote: u64,
     backslash: u64,
     percent: u64,
+    esc: u64,
 }
 
 /// [`Block`] byte by byte: the portable version, and the reference.
@@ -80,9 +146,11 @@ fn table_masks(block: &[u8; 64]) -> Block {
     let mut m = Block::default();
     for (k, &b) in block.iter().enumerate() {
         m.run |= u64::from(RUN_BYTE[b as usize]) << k;
+        m.key_extra |= u64::from(KEY_EXTRA.contains(&b)) << k;
         m.quote |= u64::from(matches!(b, b'"' | b'\'' | b'`')) << k;
         m.backslash |= u64::from(b == b'\\') << k;
         m.percent |= u64::from(b == b'%') << k;
+        m.esc |= u64::from(b == ESC) << k;
     }
     m
 }
@@ -96,7 +164,7 @@ fn sse2_masks(block: &[u8; 64]) -> Block {
     for (k, chunk) in block.chunks_exact(16).enumerate() {
         // SAFETY: SSE2 is part of the x86-64 baseline, and the load reads
         // exactly the 16 bytes of `chunk`.
-        let [run, quote, backslash, percent] = unsafe {
+        let [run, key_extra, quote, backslash, percent, esc] = unsafe {
             let v = _mm_loadu_si128(chunk.as_ptr().cast());
             // `x <= hi` unsigned, as `min(x, hi) == x` (SSE2 has no
             // unsigned compare).
@@ -107,13 +175,17 @@ fn sse2_masks(block: &[u8; 64]) -> Block {
             let is = |c: u8| _mm_cmpeq_epi8(v, _mm_set1_epi8(c as i8));
             let special = _mm_or_si128(_mm_or_si128(is(b'+'), is(b'/')), _mm_or_si128(is(b'-'), is(b'_')));
             let quote = _mm_or_si128(_mm_or_si128(is(b'"'), is(b'\'')), is(b'`'));
-            [_mm_or_si128(_mm_or_si128(digit, alpha), special), quote, is(b'\\'), is(b'%')]
-                .map(|x| u64::from(_mm_movemask_epi8(x) as u16))
+            let run = _mm_or_si128(_mm_or_si128(digit, alpha), special);
+            let [dot, equals, tilde] = KEY_EXTRA.map(is);
+            let key_extra = _mm_or_si128(_mm_or_si128(dot, equals), tilde);
+            [run, key_extra, quote, is(b'\\'), is(b'%'), is(ESC)].map(|x| u64::from(_mm_movemask_epi8(x) as u16))
         };
         m.run |= run << (16 * k);
+        m.key_extra |= key_extra << (16 * k);
         m.quote |= quote << (16 * k);
         m.backslash |= backslash << (16 * k);
         m.percent |= percent << (16 * k);
+        m.esc |= esc << (16 * k);
     }
     m
 }
@@ -192,187 +264,271 @@ fn avx2_masks(block: &[u8; 64]) -> Block {
     let mut m = Block::default();
     for (k, v) in halves.into_iter().enumerate() {
         let bits = |x: __m256i| u64::from(_mm256_movemask_epi8(x) as u32) << (32 * k);
+        let is = |c: u8| _mm256_cmpeq_epi8(v, _mm256_set1_epi8(c as i8));
         let low = _mm256_shuffle_epi8(lo, _mm256_and_si256(v, nibble));
         let high = _mm256_shuffle_epi8(hi, _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble));
         let class = _mm256_and_si256(low, high);
         let not_run =
             _mm256_cmpeq_epi8(_mm256_and_si256(class, _mm256_set1_epi8(RUN_CLASSES as i8)), _mm256_setzero_si256());
         m.run |= !bits(not_run) & (u64::from(u32::MAX) << (32 * k));
+        let [dot, equals, tilde] = KEY_EXTRA.map(is);
+        m.key_extra |= bits(_mm256_or_si256(_mm256_or_si256(dot, equals), tilde));
         // `movemask` takes bit 7 of each byte; shifting 16-bit lanes left
         // by 1 or 2 brings bit 6 or 5 there (the bits shifted in from the
         // byte below land under bit 7).
         m.quote |= bits(_mm256_or_si256(_mm256_slli_epi16(class, 1), _mm256_slli_epi16(class, 2)));
         m.backslash |= bits(class);
-        m.percent |= bits(_mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'%' as i8)));
+        m.percent |= bits(is(b'%'));
+        m.esc |= bits(is(ESC));
     }
     m
 }
 
-/// Bit `k` set when a window of `min` run bytes ends at byte `k` of the
-/// current block, given the masks of the previous and current blocks.
-#[inline(always)]
-fn windows_ending(prev: u64, cur: u64, min: usize) -> u64 {
-    let mut r = cur;
-    let mut len = 1;
-    while len < min {
-        let step = len.min(min - len);
-        r &= r << step;
-        len += step;
+/// [`table_masks`] with AVX-512BW: the same shuffles as [`avx2_masks`] on
+/// all 64 bytes at once, each mask a single test into a mask register.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512bw")]
+#[inline]
+fn avx512_masks(block: &[u8; 64]) -> Block {
+    use std::arch::x86_64::*;
+    let (hi, lo) = &NIBBLE_TABLES;
+    // SAFETY: each load reads 16 or 64 bytes inside `hi`, `lo` or `block`.
+    let (hi, lo, v) = unsafe {
+        (
+            _mm512_broadcast_i32x4(_mm_loadu_si128(hi.as_ptr().cast())),
+            _mm512_broadcast_i32x4(_mm_loadu_si128(lo.as_ptr().cast())),
+            _mm512_loadu_si512(block.as_ptr().cast()),
+        )
+    };
+    let nibble = _mm512_set1_epi8(0x0f);
+    let low = _mm512_shuffle_epi8(lo, _mm512_and_si512(v, nibble));
+    let high = _mm512_shuffle_epi8(hi, _mm512_and_si512(_mm512_srli_epi16(v, 4), nibble));
+    let class = _mm512_and_si512(low, high);
+    let test = |bits: u8| _mm512_test_epi8_mask(class, _mm512_set1_epi8(bits as i8));
+    let is = |c: u8| _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(c as i8));
+    let [dot, equals, tilde] = KEY_EXTRA.map(is);
+    Block {
+        run: test(RUN_CLASSES),
+        key_extra: dot | equals | tilde,
+        quote: test(QUOTE_CLASS_2 | QUOTE_CLASS_6),
+        backslash: _mm512_movepi8_mask(class),
+        percent: is(b'%'),
+        esc: is(ESC),
     }
-    // A window that starts in the previous block: its first end is where
-    // the previous block's trailing run reaches `min`.
-    let first = (min - 1).saturating_sub(prev.leading_ones() as usize);
-    if first < cur.trailing_ones() as usize {
-        r |= 1 << first;
-    }
-    r
 }
 
-/// How many run bytes `bytes` ends with, 64 at a time.
-#[inline(always)]
-fn ones_before(bytes: &[u8], masks: impl Fn(&[u8; 64]) -> Block) -> usize {
-    let mut count = 0;
-    for block in bytes.rchunks(64) {
-        let ones = match <&[u8; 64]>::try_from(block) {
-            Ok(full) => masks(full).run.leading_ones() as usize,
-            Err(_) => block.iter().rev().take_while(|&&b| is_run_byte(b)).count(),
-        };
-        count += ones;
-        if ones < block.len() {
-            break;
-        }
-    }
-    count
-}
-
-/// How many run bytes `bytes` starts with, 64 at a time.
-#[inline(always)]
-fn ones_after(bytes: &[u8], masks: impl Fn(&[u8; 64]) -> Block) -> usize {
-    let mut count = 0;
-    for block in bytes.chunks(64) {
-        let ones = match <&[u8; 64]>::try_from(block) {
-            Ok(full) => masks(full).run.trailing_ones() as usize,
-            Err(_) => block.iter().take_while(|&&b| is_run_byte(b)).count(),
-        };
-        count += ones;
-        if ones < block.len() {
-            break;
-        }
-    }
-    count
+/// [`whole_groups8`] with AVX-512BW: a byte compare on eight words.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512bw")]
+#[inline]
+fn avx512_whole_groups8(words: &[u64; 8]) -> u64 {
+    use std::arch::x86_64::*;
+    // SAFETY: the load reads the 64 bytes of `words`.
+    let v = unsafe { _mm512_loadu_si512(words.as_ptr().cast()) };
+    _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(-1))
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn find_avx2(bytes: &[u8], marks: &mut Marks) {
-    find_with(bytes, |block| avx2_masks(block), marks)
+    find_with(bytes, |block| avx2_masks(block), whole_groups8, marks)
 }
 
-/// Pushes `base + k` for every bit `k` of `bits`. Most blocks have zero,
-/// one or two marks, so two are written unconditionally (into reserved
-/// space, then counted in): no branch on the count, which would be
-/// mispredicted about every other block of source code.
-#[inline(always)]
-fn push_bits(out: &mut Vec<u32>, mut bits: u64, base: usize) {
-    let count = bits.count_ones() as usize;
-    if count == 0 {
-        return;
-    }
-    out.reserve(64);
-    let len = out.len();
-    let spare = out.spare_capacity_mut();
-    for slot in &mut spare[..2] {
-        // `trailing_zeros` of 0 is 64: a harmless value past the count.
-        slot.write((base + bits.trailing_zeros() as usize) as u32);
-        bits &= bits.wrapping_sub(1);
-    }
-    for slot in &mut spare[2..count.max(2)] {
-        slot.write((base + bits.trailing_zeros() as usize) as u32);
-        bits &= bits - 1;
-    }
-    // SAFETY: the first `count` spare slots were written just above
-    // (`count <= 64 <= spare.len()`).
-    unsafe { out.set_len(len + count) };
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512bw")]
+fn find_avx512(bytes: &[u8], marks: &mut Marks) {
+    find_with(bytes, |block| avx512_masks(block), |words| avx512_whole_groups8(words), marks)
 }
 
-/// [`Marks::find`] with a given block classifier (inlined into each
-/// CPU-specific caller, so the classifier inlines too).
+/// [`Marks::find`] with given classifiers (inlined into each CPU-specific
+/// caller, so the classifiers inline too).
 #[inline(always)]
-fn find_with(bytes: &[u8], masks: impl Fn(&[u8; 64]) -> Block, marks: &mut Marks) {
-    marks.runs.clear();
-    marks.quotes.clear();
-    marks.backslashes.clear();
-    let n = bytes.len();
-    // Bytes before `done` belong to reported runs (or precede them).
-    let (mut done, mut prev, mut base) = (0usize, 0u64, 0usize);
-    let mut tail = [0u8; 64];
-    let mut percent = 0;
-    while base < n {
-        let block: &[u8; 64] = match bytes.get(base..base + 64) {
-            Some(full) => full.try_into().expect("64 bytes"),
-            None => {
-                // NUL is none of the marked bytes: padding ends any run.
-                tail[..n - base].copy_from_slice(&bytes[base..]);
-                &tail
+fn find_with(bytes: &[u8], masks: impl Fn(&[u8; 64]) -> Block, groups: impl Fn(&[u64; 8]) -> u64, marks: &mut Marks) {
+    let blocks = bytes.len().div_ceil(64);
+    let runs = reset(&mut marks.run_words, blocks);
+    let quotes = reset(&mut marks.quotes.words, blocks);
+    let backslashes = reset(&mut marks.backslashes.words, blocks);
+    let (mut any_quote, mut any_backslash, mut rare) = (0, 0, Block::default());
+    // Whether the byte before the block is a key character (bit 0).
+    let mut key_before = 0;
+    let mut mark = |m: Block, run: &mut u64, quote: &mut u64, backslash: &mut u64| {
+        let key = m.run | m.key_extra;
+        (*run, *quote, *backslash) = (m.run, m.quote & (key << 1 | key_before), m.backslash);
+        key_before = key >> 63;
+        any_quote |= *quote;
+        any_backslash |= m.backslash;
+        rare.percent |= m.percent;
+        rare.esc |= m.esc;
+    };
+    let mut chunks = bytes.chunks_exact(64);
+    let mut words = runs.iter_mut().zip(quotes.iter_mut().zip(backslashes.iter_mut()));
+    for (chunk, (run, (quote, backslash))) in (&mut chunks).zip(&mut words) {
+        mark(masks(chunk.try_into().expect("64 bytes")), run, quote, backslash);
+    }
+    if let Some((run, (quote, backslash))) = words.next() {
+        // NUL is none of the marked bytes: padding ends any run.
+        let mut tail = [0u8; 64];
+        tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        mark(masks(&tail), run, quote, backslash);
+    }
+    marks.quotes.any = any_quote != 0;
+    marks.backslashes.any = any_backslash != 0;
+    marks.percent = rare.percent != 0;
+    marks.esc = rare.esc != 0;
+    find_runs(&marks.run_words, groups, &mut marks.runs);
+}
+
+/// Bit `8w + g` of the result: byte `g` of `words[w]` is all ones (the
+/// group of 8 text bytes `64w + 8g..` is all run bytes).
+#[inline(always)]
+fn whole_groups8(words: &[u64; 8]) -> u64 {
+    const LOW7: u64 = u64::MAX / 255 * 0x7f;
+    words.iter().enumerate().fold(0, |all, (w, &word)| {
+        let zeros = !word;
+        // Bit 7 of each byte: the byte of `zeros` is zero (no carry
+        // crosses a byte); then those eight bits gathered in the top byte.
+        let whole = !(((zeros & LOW7) + LOW7) | zeros | LOW7);
+        all | ((whole >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * w)
+    })
+}
+
+/// The maximal runs of at least [`MIN_RUN`] set bits in `words`, as bit
+/// (byte) offsets. `groups` says which bytes of eight words are whole
+/// ([`whole_groups8`]); a run needs two whole bytes side by side, and only
+/// those places are looked at bit by bit.
+#[inline(always)]
+fn find_runs(words: &[u64], groups: impl Fn(&[u64; 8]) -> u64, runs: &mut Vec<(usize, usize)>) {
+    const { assert!(MIN_RUN >= 23 && MIN_RUN < 31) };
+    runs.clear();
+    // Bit offsets before `done` belong to runs already looked at.
+    let mut done = 0;
+    let mut last_whole = 0;
+    for (c, chunk) in words.chunks(8).enumerate() {
+        let whole = match <&[u64; 8]>::try_from(chunk) {
+            Ok(eight) => groups(eight),
+            Err(_) => {
+                let mut eight = [0; 8];
+                eight[..chunk.len()].copy_from_slice(chunk);
+                groups(&eight)
             }
         };
-        let m = masks(block);
-        push_bits(&mut marks.quotes, m.quote, base);
-        push_bits(&mut marks.backslashes, m.backslash, base);
-        percent |= m.percent;
-        let mut hits = windows_ending(prev, m.run, MIN_RUN);
-        prev = m.run;
-        while hits != 0 {
-            let last = base + hits.trailing_zeros() as usize;
-            let first = last + 1 - MIN_RUN;
-            if first >= done {
-                let start = first - ones_before(&bytes[done..first], &masks);
-                let end = last + 1 + ones_after(&bytes[last + 1..], &masks);
-                marks.runs.push((start, end));
-                done = end;
+        // Bit order is text order, across words and chunks.
+        let mut places = whole & (whole << 1 | last_whole);
+        last_whole = whole >> 63;
+        while places != 0 {
+            // A run byte: the first of the later whole group.
+            let at = c * 512 + 8 * places.trailing_zeros() as usize;
+            places &= places - 1;
+            if at < done {
+                continue;
             }
-            // Windows ending at or before `done` are inside the run.
-            let skip = (done + 1).saturating_sub(base).min(64);
-            hits = if skip == 64 { 0 } else { hits & (u64::MAX << skip) };
-        }
-        base += 64;
-        if done > base {
-            // Jump over the rest of a long run: its blocks hold only run
-            // bytes (nothing else to mark), and the byte at `done` is not
-            // one, so no window after it reaches back past it.
-            base = done / 64 * 64;
-            prev = 0;
+            let (start, end) = (run_start(words, at), run_end(words, at));
+            if end - start >= MIN_RUN {
+                runs.push((start, end));
+            }
+            done = end;
         }
     }
-    marks.percent = percent != 0;
+}
+
+/// First bit of the run of set bits through bit `at` (which is set).
+fn run_start(words: &[u64], at: usize) -> usize {
+    let (mut k, bit) = (at / 64, at % 64);
+    let ones = (words[k] << (63 - bit)).leading_ones() as usize;
+    if ones <= bit {
+        return at + 1 - ones;
+    }
+    let mut start = k * 64;
+    while k > 0 {
+        k -= 1;
+        let ones = words[k].leading_ones() as usize;
+        start -= ones;
+        if ones < 64 {
+            break;
+        }
+    }
+    start
+}
+
+/// The bit after the run of set bits through bit `at` (which is set).
+fn run_end(words: &[u64], at: usize) -> usize {
+    let (mut k, bit) = (at / 64, at % 64);
+    let ones = (words[k] >> bit).trailing_ones() as usize;
+    if ones < 64 - bit {
+        return at + ones;
+    }
+    let mut end = (k + 1) * 64;
+    while let Some(word) = words.get(k + 1) {
+        k += 1;
+        let ones = word.trailing_ones() as usize;
+        end += ones;
+        if ones < 64 {
+            break;
+        }
+    }
+    end
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// The plain definition, byte by byte.
-    fn reference(bytes: &[u8]) -> Marks {
-        let mut m = Marks::default();
+    /// What [`Marks`] holds, as plain lists.
+    #[derive(Debug, PartialEq)]
+    struct Plain {
+        runs: Vec<(usize, usize)>,
+        quotes: Vec<usize>,
+        backslashes: Vec<usize>,
+        percent: bool,
+        esc: bool,
+    }
+
+    impl Plain {
+        fn of(marks: &Marks) -> Plain {
+            Plain {
+                runs: marks.runs.clone(),
+                quotes: marks.quotes.iter().collect(),
+                backslashes: marks.backslashes.iter().collect(),
+                percent: marks.percent,
+                esc: marks.esc,
+            }
+        }
+    }
+
+    /// Maximal runs of bytes `pred` holds for, at least `min` long.
+    fn runs_of(bytes: &[u8], min: usize, pred: fn(u8) -> bool) -> Vec<(usize, usize)> {
+        let mut runs = Vec::new();
         let mut i = 0;
         while i < bytes.len() {
-            if !is_run_byte(bytes[i]) {
+            if !pred(bytes[i]) {
                 i += 1;
                 continue;
             }
             let start = i;
-            while i < bytes.len() && is_run_byte(bytes[i]) {
+            while i < bytes.len() && pred(bytes[i]) {
                 i += 1;
             }
-            if i - start >= MIN_RUN {
-                m.runs.push((start, i));
+            if i - start >= min {
+                runs.push((start, i));
             }
         }
-        let at = |pred: fn(u8) -> bool| (0..bytes.len()).filter(|&i| pred(bytes[i])).map(|i| i as u32).collect();
-        m.quotes = at(|b| matches!(b, b'"' | b'\'' | b'`'));
-        m.backslashes = at(|b| b == b'\\');
-        m.percent = bytes.contains(&b'%');
-        m
+        runs
+    }
+
+    /// The plain definition, byte by byte.
+    fn reference(bytes: &[u8]) -> Plain {
+        let at = |pred: &dyn Fn(u8) -> bool| (0..bytes.len()).filter(|&i| pred(bytes[i])).collect();
+        Plain {
+            runs: runs_of(bytes, MIN_RUN, is_run_byte),
+            quotes: (0..bytes.len())
+                .filter(|&i| {
+                    matches!(bytes[i], b'"' | b'\'' | b'`') && i > 0 && super::super::is_key_byte(bytes[i - 1])
+                })
+                .collect(),
+            backslashes: at(&|b| b == b'\\'),
+            percent: bytes.contains(&b'%'),
+            esc: bytes.contains(&ESC),
+        }
     }
 
     /// Marks by every classifier this CPU has; they must all agree with
@@ -381,18 +537,24 @@ mod tests {
         let want = reference(bytes);
         let with = |masks: fn(&[u8; 64]) -> Block| {
             // Reused lists must come out the same as fresh ones.
-            let mut marks = Marks::find(b"\"'` junk \\ to clear %");
-            find_with(bytes, masks, &mut marks);
-            marks
+            let mut marks =
+                Marks::find(b"a\"'` junk \\ to clear % and a run of twenty-four: abcdefghijklmnopqrstuvwxyz");
+            find_with(bytes, masks, whole_groups8, &mut marks);
+            Plain::of(&marks)
         };
-        let mut all = vec![("dispatch", Marks::find(bytes)), ("table", with(table_masks))];
+        let mut all = vec![("dispatch", Plain::of(&Marks::find(bytes))), ("table", with(table_masks))];
         #[cfg(target_arch = "x86_64")]
-        all.push(("sse2", with(sse2_masks)));
+        {
+            all.push(("sse2", with(sse2_masks)));
+            if std::arch::is_x86_feature_detected!("avx2") {
+                let mut marks = Marks::default();
+                // SAFETY: the CPU has AVX2.
+                unsafe { find_avx2(bytes, &mut marks) };
+                all.push(("avx2", Plain::of(&marks)));
+            }
+        }
         for (name, got) in all {
-            assert_eq!(got.runs, want.runs, "{name} runs: {what}");
-            assert_eq!(got.quotes, want.quotes, "{name} quotes: {what}");
-            assert_eq!(got.backslashes, want.backslashes, "{name} backslashes: {what}");
-            assert_eq!(got.percent, want.percent, "{name} percent: {what}");
+            assert_eq!(got, want, "{name}: {what}");
         }
     }
 
@@ -416,6 +578,32 @@ mod tests {
                     // SAFETY: the CPU has AVX2.
                     assert_eq!(unsafe { avx2_masks(block) }, want);
                 }
+                if std::arch::is_x86_feature_detected!("avx512bw") {
+                    // SAFETY: the CPU has AVX-512BW.
+                    assert_eq!(unsafe { avx512_masks(block) }, want);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn whole_groups_agree() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..10_000 {
+            let mut words = [0u64; 8];
+            for word in &mut words {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                // Mostly-set bytes, so whole ones are common.
+                *word = state | (state >> 3) | (state << 5);
+            }
+            let want = (0..64).fold(0u64, |m, i| m | u64::from((words[i / 8] >> (8 * (i % 8))) as u8 == 0xff) << i);
+            assert_eq!(whole_groups8(&words), want);
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx512bw") {
+                // SAFETY: the CPU has AVX-512BW.
+                assert_eq!(unsafe { avx512_whole_groups8(&words) }, want);
             }
         }
     }
@@ -424,7 +612,7 @@ mod tests {
     fn runs_and_marks_match_the_definition() {
         // Runs of every length around the minimum and the block size, at
         // every alignment, with marked bytes around them.
-        for len in [0, 1, 22, 23, 24, 25, 63, 64, 65, 127, 128, 129, 200] {
+        for len in [0, 1, 15, 16, 17, 22, 23, 24, 25, 63, 64, 65, 127, 128, 129, 200, 1000] {
             for shift in [0, 1, 17, 40, 63, 64, 65] {
                 let mut text = vec![b' '; shift];
                 text.extend(std::iter::repeat_n(b'a', len));
@@ -448,8 +636,8 @@ mod tests {
             state ^= state >> 7;
             state ^= state << 17;
             let word = (state % 70) as usize;
-            text.extend(std::iter::repeat_n(b"aZ9+/-_"[(state >> 8) as usize % 7], word));
-            text.push(b" .\n:\0\xff\"'`\\%"[(state >> 16) as usize % 11]);
+            text.extend(std::iter::repeat_n(b"aZ9+/-_uxF"[(state >> 8) as usize % 10], word));
+            text.push(b" .\n:\0\xff\"'`\\%=~"[(state >> 16) as usize % 13]);
         }
         check(&text, "pseudo-random");
     }

@@ -189,15 +189,17 @@ fn token_views(bytes: &[u8], limits: &Limits, out: &mut Vec<View>) {
     // One pass finds where each decoder may start.
     let mut marks = MARKS.take();
     marks.refill(bytes);
-    out.extend(json_escape::decode(bytes, &marks.backslashes, limits));
+    out.extend(json_escape::decode(bytes, marks.backslashes.iter(), limits));
     if marks.percent {
         out.extend(url::decode(bytes, limits));
     }
     out.extend(base64::decode(bytes, &marks.runs, limits));
     out.extend(hex::decode(bytes, &marks.runs, limits));
-    out.extend(concat::decode(bytes, &marks.quotes, limits));
+    out.extend(concat::decode(bytes, marks.quotes.iter(), limits));
+    if marks.esc {
+        out.extend(ansi::decode(bytes, limits));
+    }
     MARKS.set(marks);
-    out.extend(ansi::decode(bytes, limits));
 }
 
 /// Characters of keys and tokens (base64 and base64url included).
@@ -235,18 +237,19 @@ pub(crate) fn mostly_text(bytes: &[u8]) -> bool {
     if bytes.is_ascii() {
         return true;
     }
-    let (mut good, mut bad) = (0usize, 0usize);
+    // The other bad characters: C1 controls (`\u{80}` to `\u{9f}`, two
+    // bytes each) and invalid sequences. Binary fails on its first few, so
+    // stop as soon as the bad part passes a tenth.
+    let (limit, mut bad) = (bytes.len() / 10, controls);
     for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            if !c.is_control() || matches!(c, '\t' | '\n' | '\r') {
-                good += c.len_utf8();
-            } else {
-                bad += c.len_utf8();
-            }
-        }
+        let valid = chunk.valid().as_bytes();
+        bad += 2 * valid.windows(2).filter(|w| w[0] == 0xc2 && (0x80..0xa0).contains(&w[1])).count();
         bad += chunk.invalid().len();
+        if bad > limit {
+            return false;
+        }
     }
-    bad * 10 <= good + bad
+    true
 }
 
 /// Start of the context kept before a region at `at`: up to [`CONTEXT`]
@@ -351,7 +354,7 @@ mod tests {
     }
 
     /// Per-decoder timings over the files under `DECODE_BENCH` (a file or a
-    /// directory; the first 64 MiB of files, each decoded on its own as a
+    /// directory; its text files, each decoded on its own as a
     /// scan does, with the file in cache; all but `marks`, `url` and `views`
     /// include a `marks` pass):
     /// `DECODE_BENCH=dir cargo test --release --lib bench_decoders -- --ignored --nocapture`.
@@ -363,7 +366,7 @@ mod tests {
         let mut total = 0;
         for entry in ignore::WalkBuilder::new(&root).standard_filters(false).build().flatten() {
             let Ok(bytes) = std::fs::read(entry.path()) else { continue };
-            if memchr::memchr(0, &bytes).is_some() || total > 64 << 20 {
+            if memchr::memchr(0, &bytes).is_some() {
                 continue;
             }
             total += bytes.len();
@@ -389,11 +392,11 @@ mod tests {
         let len = |v: Option<View>| v.map_or(0, |v| v.bytes.len());
         let marks = |b: &[u8]| marks::Marks::find(b);
         time("marks", &|b| marks(b).runs.len());
-        time("json-string", &|b| len(json_escape::decode(b, &marks(b).backslashes, &limits)));
+        time("json-string", &|b| len(json_escape::decode(b, marks(b).backslashes.iter(), &limits)));
         time("url", &|b| len(url::decode(b, &limits)));
         time("base64", &|b| len(base64::decode(b, &marks(b).runs, &limits)));
         time("hex", &|b| len(hex::decode(b, &marks(b).runs, &limits)));
-        time("concat", &|b| len(concat::decode(b, &marks(b).quotes, &limits)));
+        time("concat", &|b| len(concat::decode(b, marks(b).quotes.iter(), &limits)));
         time("utf16", &|b| len(utf16::decode(b, &limits)));
         time("views", &|b| views(b, "x.rs", &limits).len());
     }
