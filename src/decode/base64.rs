@@ -101,15 +101,21 @@ fn has_both_cases(run: &[u8]) -> bool {
         (ONES * (127 + hi as u64) - low7) & !x & (low7 + ONES * (127 - lo as u64)) & (ONES * 128)
     }
     let (mut upper, mut lower) = (0, 0);
-    let mut chunks = run.chunks_exact(8);
-    for chunk in &mut chunks {
+    for chunk in run.chunks_exact(8) {
         let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
         upper |= between(x, b'A' - 1, b'Z' + 1);
         lower |= between(x, b'a' - 1, b'z' + 1);
     }
-    let mut tail = [b'0'; 8];
-    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-    let x = u64::from_le_bytes(tail);
+    // The last eight bytes, overlapping what was read (no copy into a
+    // padded buffer: a byte-wise copy read back whole stalls the load).
+    let x = match run.len().checked_sub(8) {
+        Some(last) => u64::from_le_bytes(run[last..].try_into().expect("8 bytes")),
+        None => {
+            let mut tail = [b'0'; 8];
+            tail[..run.len()].copy_from_slice(run);
+            u64::from_le_bytes(tail)
+        }
+    };
     upper |= between(x, b'A' - 1, b'Z' + 1);
     lower |= between(x, b'a' - 1, b'z' + 1);
     upper != 0 && lower != 0

@@ -15,6 +15,8 @@
 //! two whole aligned groups of 8 bytes side by side, which eight words at a
 //! time rule out almost everywhere.
 
+use std::mem::MaybeUninit;
+
 /// Shortest run of key characters the decoders take (base64's minimum;
 /// hex wants more).
 pub(crate) const MIN_RUN: usize = 24;
@@ -26,8 +28,9 @@ pub(crate) struct Marks {
     /// (`[A-Za-z0-9+/_-]`), as `(start, end)`, in order (base64, hex).
     pub runs: Vec<(usize, usize)>,
     /// Every `"`, `'` and `` ` `` right after a key character
-    /// ([`super::is_key_byte`]): where a literal may close and be joined
-    /// to the next (split strings).
+    /// ([`super::is_key_byte`]) and not right before a run byte other than
+    /// `+`: where a literal may close and be joined to the next (split
+    /// strings; see `concat::may_join_at`).
     pub quotes: Bitmap,
     /// Every `\` (string escapes).
     pub backslashes: Bitmap,
@@ -79,11 +82,23 @@ impl Iterator for Positions<'_> {
     }
 }
 
-/// `blocks` zero words in `words`, to fill in.
-fn reset(words: &mut Vec<u64>, blocks: usize) -> &mut [u64] {
+/// Room for `blocks` words in `words` (emptied), to fill in whole before
+/// [`filled`]: zeroing them first would cost as much as a third of the
+/// marking pass.
+fn room(words: &mut Vec<u64>, blocks: usize) -> &mut [MaybeUninit<u64>] {
     words.clear();
-    words.resize(blocks, 0);
-    words
+    words.reserve(blocks);
+    &mut words.spare_capacity_mut()[..blocks]
+}
+
+/// Takes in the `blocks` words written into [`room`].
+///
+/// # Safety
+///
+/// Every one of the first `blocks` spare slots of `words` was written.
+unsafe fn filled(words: &mut Vec<u64>, blocks: usize) {
+    // SAFETY: the caller wrote them; `room` reserved them.
+    unsafe { words.set_len(blocks) }
 }
 
 impl Marks {
@@ -134,6 +149,7 @@ struct Block {
     run: u64,
     /// `.`, `=` and `~`: with `run`, the key characters.
     key_extra: u64,
+    plus: u64,
     quote: u64,
     backslash: u64,
     percent: u64,
@@ -147,6 +163,7 @@ fn table_masks(block: &[u8; 64]) -> Block {
     for (k, &b) in block.iter().enumerate() {
         m.run |= u64::from(RUN_BYTE[b as usize]) << k;
         m.key_extra |= u64::from(KEY_EXTRA.contains(&b)) << k;
+        m.plus |= u64::from(b == b'+') << k;
         m.quote |= u64::from(matches!(b, b'"' | b'\'' | b'`')) << k;
         m.backslash |= u64::from(b == b'\\') << k;
         m.percent |= u64::from(b == b'%') << k;
@@ -164,7 +181,7 @@ fn sse2_masks(block: &[u8; 64]) -> Block {
     for (k, chunk) in block.chunks_exact(16).enumerate() {
         // SAFETY: SSE2 is part of the x86-64 baseline, and the load reads
         // exactly the 16 bytes of `chunk`.
-        let [run, key_extra, quote, backslash, percent, esc] = unsafe {
+        let [run, key_extra, plus, quote, backslash, percent, esc] = unsafe {
             let v = _mm_loadu_si128(chunk.as_ptr().cast());
             // `x <= hi` unsigned, as `min(x, hi) == x` (SSE2 has no
             // unsigned compare).
@@ -178,10 +195,12 @@ fn sse2_masks(block: &[u8; 64]) -> Block {
             let run = _mm_or_si128(_mm_or_si128(digit, alpha), special);
             let [dot, equals, tilde] = KEY_EXTRA.map(is);
             let key_extra = _mm_or_si128(_mm_or_si128(dot, equals), tilde);
-            [run, key_extra, quote, is(b'\\'), is(b'%'), is(ESC)].map(|x| u64::from(_mm_movemask_epi8(x) as u16))
+            [run, key_extra, is(b'+'), quote, is(b'\\'), is(b'%'), is(ESC)]
+                .map(|x| u64::from(_mm_movemask_epi8(x) as u16))
         };
         m.run |= run << (16 * k);
         m.key_extra |= key_extra << (16 * k);
+        m.plus |= plus << (16 * k);
         m.quote |= quote << (16 * k);
         m.backslash |= backslash << (16 * k);
         m.percent |= percent << (16 * k);
@@ -273,6 +292,7 @@ fn avx2_masks(block: &[u8; 64]) -> Block {
         m.run |= !bits(not_run) & (u64::from(u32::MAX) << (32 * k));
         let [dot, equals, tilde] = KEY_EXTRA.map(is);
         m.key_extra |= bits(_mm256_or_si256(_mm256_or_si256(dot, equals), tilde));
+        m.plus |= bits(is(b'+'));
         // `movemask` takes bit 7 of each byte; shifting 16-bit lanes left
         // by 1 or 2 brings bit 6 or 5 there (the bits shifted in from the
         // byte below land under bit 7).
@@ -310,6 +330,7 @@ fn avx512_masks(block: &[u8; 64]) -> Block {
     Block {
         run: test(RUN_CLASSES),
         key_extra: dot | equals | tilde,
+        plus: is(b'+'),
         quote: test(QUOTE_CLASS_2 | QUOTE_CLASS_6),
         backslash: _mm512_movepi8_mask(class),
         percent: is(b'%'),
@@ -345,17 +366,23 @@ fn find_avx512(bytes: &[u8], marks: &mut Marks) {
 #[inline(always)]
 fn find_with(bytes: &[u8], masks: impl Fn(&[u8; 64]) -> Block, groups: impl Fn(&[u64; 8]) -> u64, marks: &mut Marks) {
     let blocks = bytes.len().div_ceil(64);
-    let runs = reset(&mut marks.run_words, blocks);
-    let quotes = reset(&mut marks.quotes.words, blocks);
-    let backslashes = reset(&mut marks.backslashes.words, blocks);
+    let runs = room(&mut marks.run_words, blocks);
+    let quotes = room(&mut marks.quotes.words, blocks);
+    let backslashes = room(&mut marks.backslashes.words, blocks);
     let (mut any_quote, mut any_backslash, mut rare) = (0, 0, Block::default());
     // Whether the byte before the block is a key character (bit 0).
     let mut key_before = 0;
-    let mut mark = |m: Block, run: &mut u64, quote: &mut u64, backslash: &mut u64| {
+    type Slot = MaybeUninit<u64>;
+    let mut mark = |m: Block, run: &mut Slot, quote: &mut Slot, backslash: &mut Slot| {
         let key = m.run | m.key_extra;
-        (*run, *quote, *backslash) = (m.run, m.quote & (key << 1 | key_before), m.backslash);
+        // A run byte other than `+` right after a quote: no join there.
+        let no_join = (m.run & !m.plus) >> 1;
+        let kept_quote = m.quote & (key << 1 | key_before) & !no_join;
+        run.write(m.run);
+        quote.write(kept_quote);
+        backslash.write(m.backslash);
         key_before = key >> 63;
-        any_quote |= *quote;
+        any_quote |= kept_quote;
         any_backslash |= m.backslash;
         rare.percent |= m.percent;
         rare.esc |= m.esc;
@@ -370,6 +397,12 @@ fn find_with(bytes: &[u8], masks: impl Fn(&[u8; 64]) -> Block, groups: impl Fn(&
         let mut tail = [0u8; 64];
         tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
         mark(masks(&tail), run, quote, backslash);
+    }
+    // SAFETY: the loop and the tail wrote all `blocks` words of each.
+    unsafe {
+        filled(&mut marks.run_words, blocks);
+        filled(&mut marks.quotes.words, blocks);
+        filled(&mut marks.backslashes.words, blocks);
     }
     marks.quotes.any = any_quote != 0;
     marks.backslashes.any = any_backslash != 0;
@@ -524,6 +557,7 @@ mod tests {
                 .filter(|&i| {
                     matches!(bytes[i], b'"' | b'\'' | b'`') && i > 0 && super::super::is_key_byte(bytes[i - 1])
                 })
+                .filter(|&i| i % 64 == 63 || !bytes.get(i + 1).is_some_and(|&b| is_run_byte(b) && b != b'+'))
                 .collect(),
             backslashes: at(&|b| b == b'\\'),
             percent: bytes.contains(&b'%'),

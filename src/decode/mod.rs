@@ -138,14 +138,13 @@ pub fn views(bytes: &[u8], path: &str, limits: &Limits) -> Vec<View> {
     }
     let mut out = Vec::new();
     out.extend(utf16::decode(bytes, limits));
-    let lower = path.to_ascii_lowercase();
     let mut structured = false;
-    if lower.ends_with(".ipynb") {
+    if has_extension(path, ".ipynb") {
         let cells = notebook::decode(bytes, limits);
         structured = !cells.is_empty();
         out.extend(cells);
     }
-    if sourcemap::applies(&lower, bytes) {
+    if sourcemap::applies(path, bytes) {
         let sources = sourcemap::decode(bytes, limits);
         structured |= !sources.is_empty();
         out.extend(sources);
@@ -177,6 +176,12 @@ pub fn views(bytes: &[u8], path: &str, limits: &Limits) -> Vec<View> {
         i += 1;
     }
     out
+}
+
+/// Whether `path` ends with `extension` (`.map`), in any letter case.
+fn has_extension(path: &str, extension: &str) -> bool {
+    let (path, extension) = (path.as_bytes(), extension.as_bytes());
+    path.len() >= extension.len() && path[path.len() - extension.len()..].eq_ignore_ascii_case(extension)
 }
 
 /// The decoders that find encoded tokens anywhere in text.

@@ -17,8 +17,8 @@ use super::map::ViewBuf;
 use super::{Limits, Relevance, View, cap};
 
 /// A `.map` file (or any path ending in `.map`) that embeds sources.
-pub(crate) fn applies(lower_path: &str, bytes: &[u8]) -> bool {
-    lower_path.ends_with(".map")
+pub(crate) fn applies(path: &str, bytes: &[u8]) -> bool {
+    super::has_extension(path, ".map")
         && bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
         && memmem::find(bytes, b"\"sourcesContent\"").is_some()
 }
