@@ -284,6 +284,19 @@ mod tests {
     }
 
     #[test]
+    fn the_shortest_key_alone_decodes() {
+        // An AWS access key id (20 characters, the shortest key of any
+        // rule) is 27 base64 characters and a `=`: the shortest run taken.
+        let key = "AKIAZ7Q2X4M9N3B6V8C1";
+        for encoded in [B64.encode(key), B64URL.encode(key)] {
+            assert_eq!(encoded.trim_end_matches('=').len(), super::super::marks::MIN_RUN);
+            let text = format!("id: {encoded}\n");
+            let view = decode(text.as_bytes(), &Limits::default()).unwrap();
+            assert!(String::from_utf8(view.bytes).unwrap().contains(key), "{encoded}");
+        }
+    }
+
+    #[test]
     fn kubernetes_secret_values_decode() {
         let text =
             format!("apiVersion: v1\nkind: Secret\ndata:\n  OPENAI_API_KEY: {}\n  PORT: ODA4MA==\n", B64.encode(KEY));
