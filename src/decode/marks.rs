@@ -458,25 +458,32 @@ fn find_runs(words: &[u64], groups: impl Fn(&[u64; 8]) -> u64, runs: &mut Vec<(u
                 continue;
             }
             let (start, end) = (run_start(words, at), run_end(words, at));
-            if end - start >= MIN_RUN {
-                runs.push((start, end));
-            }
+            // Kept only if long enough, without a branch on it (about
+            // half the places are shorter runs).
+            runs.push((start, end));
+            runs.truncate(runs.len() - usize::from(end - start < MIN_RUN));
             done = end;
         }
     }
 }
 
-/// First bit of the run of set bits through bit `at` (which is set).
+/// First bit of the run of set bits through bit `at` (which is set). The
+/// word of `at` and the one before are looked at together, without a
+/// branch on where the run starts (most runs are shorter than a word, and
+/// half of them cross into the word before).
+#[inline(always)]
 fn run_start(words: &[u64], at: usize) -> usize {
-    let (mut k, bit) = (at / 64, at % 64);
-    let ones = (words[k] << (63 - bit)).leading_ones() as usize;
-    if ones <= bit {
+    let (k, bit) = (at / 64, at % 64);
+    let before = words.get(k.wrapping_sub(1)).copied().unwrap_or(0);
+    let window = u128::from(words[k]) << 64 | u128::from(before);
+    let ones = (window << (63 - bit)).leading_ones() as usize;
+    if ones <= 64 + bit {
         return at + 1 - ones;
     }
-    let mut start = k * 64;
-    while k > 0 {
-        k -= 1;
-        let ones = words[k].leading_ones() as usize;
+    // The whole word before too: go on a word at a time.
+    let mut start = (k - 1) * 64;
+    for word in words[..k - 1].iter().rev() {
+        let ones = word.leading_ones() as usize;
         start -= ones;
         if ones < 64 {
             break;
@@ -485,16 +492,19 @@ fn run_start(words: &[u64], at: usize) -> usize {
     start
 }
 
-/// The bit after the run of set bits through bit `at` (which is set).
+/// The bit after the run of set bits through bit `at` (which is set), the
+/// same way as [`run_start`].
+#[inline(always)]
 fn run_end(words: &[u64], at: usize) -> usize {
-    let (mut k, bit) = (at / 64, at % 64);
-    let ones = (words[k] >> bit).trailing_ones() as usize;
-    if ones < 64 - bit {
+    let (k, bit) = (at / 64, at % 64);
+    let after = words.get(k + 1).copied().unwrap_or(0);
+    let window = u128::from(after) << 64 | u128::from(words[k]);
+    let ones = (window >> bit).trailing_ones() as usize;
+    if ones < 128 - bit {
         return at + ones;
     }
-    let mut end = (k + 1) * 64;
-    while let Some(word) = words.get(k + 1) {
-        k += 1;
+    let mut end = (k + 2) * 64;
+    for word in words.iter().skip(k + 2) {
         let ones = word.trailing_ones() as usize;
         end += ones;
         if ones < 64 {
