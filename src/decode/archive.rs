@@ -67,7 +67,6 @@ fn is_tar_header(bytes: &[u8]) -> bool {
 }
 
 fn detect(bytes: &[u8], path: &str) -> Option<Kind> {
-    let lower = path.to_ascii_lowercase();
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         return Some(Kind::Zip);
     }
@@ -81,7 +80,9 @@ fn detect(bytes: &[u8], path: &str) -> Option<Kind> {
     }
     // A zip with a prefix (self-extracting, a launcher script before a jar).
     let tail = &bytes[bytes.len().saturating_sub(65_557)..];
-    if ZIP_EXTENSIONS.iter().any(|x| lower.ends_with(x)) && memchr::memmem::rfind(tail, b"PK\x05\x06").is_some() {
+    if ZIP_EXTENSIONS.iter().any(|x| super::has_extension(path, x))
+        && memchr::memmem::rfind(tail, b"PK\x05\x06").is_some()
+    {
         return Some(Kind::Zip);
     }
     None

@@ -66,8 +66,13 @@ fn literal_at(bytes: &[u8], i: usize) -> Result<Lit, usize> {
 /// starts and whether the join was an operator or stayed on one line.
 fn joiner(bytes: &[u8], mut p: usize) -> (usize, bool, bool) {
     let (mut op, mut newline) = (false, false);
-    let limit = p.saturating_add(256);
+    let limit = p.saturating_add(256).min(bytes.len());
     while p < limit {
+        // Indentation first, in a tight loop: most joins to look past are
+        // a line break and the next line's indent.
+        while p < limit && matches!(bytes[p], b' ' | b'\t') {
+            p += 1;
+        }
         match bytes.get(p) {
             Some(b' ' | b'\t' | b'\r') => p += 1,
             Some(b'\n') => {

@@ -15,17 +15,23 @@ const MIN_DIGITS: usize = 40;
 /// Longest run decoded.
 const MAX_DIGITS: usize = 2 << 20;
 
-fn nibble(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
-}
+/// The value of each hex digit (other bytes are never looked up: runs
+/// hold only hex digits).
+static NIBBLE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 16 {
+        t[b"0123456789abcdef"[i] as usize] = i as u8;
+        t[b"0123456789ABCDEF"[i] as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
 
+/// Decodes `digits` (hex digits, an even number) into `out`.
 fn decode_into(digits: &[u8], out: &mut Vec<u8>) {
     out.clear();
-    for pair in digits.chunks_exact(2) {
-        if let (Some(h), Some(l)) = (nibble(pair[0]), nibble(pair[1])) {
-            out.push(h << 4 | l);
-        }
-    }
+    out.extend(digits.chunks_exact(2).map(|pair| NIBBLE[pair[0] as usize] << 4 | NIBBLE[pair[1] as usize]));
 }
 
 /// Maximal runs of hex digits at least `min` long inside the key-character

@@ -75,6 +75,15 @@ impl Iterator for Positions<'_> {
     #[inline]
     fn next(&mut self) -> Option<usize> {
         while self.bits == 0 {
+            // Most words are empty: four at a time past those.
+            let rest = self.words.as_slice();
+            if let Some(four) = rest.first_chunk::<4>()
+                && four[0] | four[1] | four[2] | four[3] == 0
+            {
+                self.words = rest[4..].iter();
+                self.base += 256;
+                continue;
+            }
             self.bits = *self.words.next()?;
             self.base += 64;
         }
