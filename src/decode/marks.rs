@@ -44,28 +44,29 @@ pub(crate) struct Marks {
     run_words: Vec<u64>,
 }
 
-/// One bit per byte of a text, 64 bytes a word: where one kind of byte is.
+/// Where one kind of byte is in a text: the mask of each 64-byte block
+/// that has one, with the block's number. Every block's mask is written
+/// and only a non-empty one is kept (by counting it in, not by a branch),
+/// so a reader goes from one mark to the next without looking at empty
+/// blocks, and the marking pass never mispredicts on them.
 #[derive(Debug, Default)]
 pub(crate) struct Bitmap {
-    words: Vec<u64>,
-    /// Whether any bit is set (many texts have no `\` at all).
-    any: bool,
+    blocks: Vec<(usize, u64)>,
 }
 
 impl Bitmap {
     /// Offsets of the set bits, in order.
     pub(crate) fn iter(&self) -> Positions<'_> {
-        let words = if self.any { &self.words[..] } else { &[] };
-        Positions { words: words.iter(), base: 0, bits: 0 }
+        Positions { blocks: self.blocks.iter(), base: 0, bits: 0 }
     }
 }
 
 /// The offsets of a [`Bitmap`]'s set bits.
 pub(crate) struct Positions<'a> {
-    words: std::slice::Iter<'a, u64>,
-    /// Offset just past the current word.
+    blocks: std::slice::Iter<'a, (usize, u64)>,
+    /// Offset of the current block.
     base: usize,
-    /// The current word's bits not yet returned.
+    /// The current block's bits not yet returned.
     bits: u64,
 }
 
@@ -74,29 +75,20 @@ impl Iterator for Positions<'_> {
 
     #[inline]
     fn next(&mut self) -> Option<usize> {
-        while self.bits == 0 {
-            // Most words are empty: four at a time past those.
-            let rest = self.words.as_slice();
-            if let Some(four) = rest.first_chunk::<4>()
-                && four[0] | four[1] | four[2] | four[3] == 0
-            {
-                self.words = rest[4..].iter();
-                self.base += 256;
-                continue;
-            }
-            self.bits = *self.words.next()?;
-            self.base += 64;
+        if self.bits == 0 {
+            let &(block, bits) = self.blocks.next()?;
+            (self.base, self.bits) = (block * 64, bits);
         }
         let bit = self.bits.trailing_zeros() as usize;
         self.bits &= self.bits - 1;
-        Some(self.base - 64 + bit)
+        Some(self.base + bit)
     }
 }
 
 /// Room for `blocks` words in `words` (emptied), to fill in whole before
 /// [`filled`]: zeroing them first would cost as much as a third of the
 /// marking pass.
-fn room(words: &mut Vec<u64>, blocks: usize) -> &mut [MaybeUninit<u64>] {
+fn room<T>(words: &mut Vec<T>, blocks: usize) -> &mut [MaybeUninit<T>] {
     words.clear();
     words.reserve(blocks);
     &mut words.spare_capacity_mut()[..blocks]
@@ -107,7 +99,7 @@ fn room(words: &mut Vec<u64>, blocks: usize) -> &mut [MaybeUninit<u64>] {
 /// # Safety
 ///
 /// Every one of the first `blocks` spare slots of `words` was written.
-unsafe fn filled(words: &mut Vec<u64>, blocks: usize) {
+unsafe fn filled<T>(words: &mut Vec<T>, blocks: usize) {
     // SAFETY: the caller wrote them; `room` reserved them.
     unsafe { words.set_len(blocks) }
 }
@@ -378,45 +370,46 @@ fn find_avx512(bytes: &[u8], marks: &mut Marks) {
 fn find_with(bytes: &[u8], masks: impl Fn(&[u8; 64]) -> Block, groups: impl Fn(&[u64; 8]) -> u64, marks: &mut Marks) {
     let blocks = bytes.len().div_ceil(64);
     let runs = room(&mut marks.run_words, blocks);
-    let quotes = room(&mut marks.quotes.words, blocks);
-    let backslashes = room(&mut marks.backslashes.words, blocks);
-    let (mut any_quote, mut any_backslash, mut rare) = (0, 0, Block::default());
+    let quotes = room(&mut marks.quotes.blocks, blocks);
+    let backslashes = room(&mut marks.backslashes.blocks, blocks);
+    // Non-empty blocks kept so far in `quotes` and `backslashes`.
+    let (mut quote_blocks, mut backslash_blocks) = (0, 0);
+    let mut rare = Block::default();
     // Whether the byte before the block is a key character (bit 0).
     let mut key_before = 0;
-    type Slot = MaybeUninit<u64>;
-    let mut mark = |m: Block, run: &mut Slot, quote: &mut Slot, backslash: &mut Slot| {
+    let mut mark = |k: usize, m: Block, run: &mut MaybeUninit<u64>| {
         let key = m.run | m.key_extra;
         // A run byte other than `+` right after a quote: no join there.
         let no_join = (m.run & !m.plus) >> 1;
-        let kept_quote = m.quote & (key << 1 | key_before) & !no_join;
+        let quote = m.quote & (key << 1 | key_before) & !no_join;
         run.write(m.run);
-        quote.write(kept_quote);
-        backslash.write(m.backslash);
+        quotes[quote_blocks].write((k, quote));
+        quote_blocks += usize::from(quote != 0);
+        backslashes[backslash_blocks].write((k, m.backslash));
+        backslash_blocks += usize::from(m.backslash != 0);
         key_before = key >> 63;
-        any_quote |= kept_quote;
-        any_backslash |= m.backslash;
         rare.percent |= m.percent;
         rare.esc |= m.esc;
     };
     let mut chunks = bytes.chunks_exact(64);
-    let mut words = runs.iter_mut().zip(quotes.iter_mut().zip(backslashes.iter_mut()));
-    for (chunk, (run, (quote, backslash))) in (&mut chunks).zip(&mut words) {
-        mark(masks(chunk.try_into().expect("64 bytes")), run, quote, backslash);
+    let mut words = runs.iter_mut().enumerate();
+    for (chunk, (k, run)) in (&mut chunks).zip(&mut words) {
+        mark(k, masks(chunk.try_into().expect("64 bytes")), run);
     }
-    if let Some((run, (quote, backslash))) = words.next() {
+    if let Some((k, run)) = words.next() {
         // NUL is none of the marked bytes: padding ends any run.
         let mut tail = [0u8; 64];
         tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-        mark(masks(&tail), run, quote, backslash);
+        mark(k, masks(&tail), run);
     }
-    // SAFETY: the loop and the tail wrote all `blocks` words of each.
+    // SAFETY: the loop and the tail wrote all `blocks` run words, and each
+    // block counted in `quote_blocks` or `backslash_blocks` was written
+    // at that count just before.
     unsafe {
         filled(&mut marks.run_words, blocks);
-        filled(&mut marks.quotes.words, blocks);
-        filled(&mut marks.backslashes.words, blocks);
+        filled(&mut marks.quotes.blocks, quote_blocks);
+        filled(&mut marks.backslashes.blocks, backslash_blocks);
     }
-    marks.quotes.any = any_quote != 0;
-    marks.backslashes.any = any_backslash != 0;
     marks.percent = rare.percent != 0;
     marks.esc = rare.esc != 0;
     find_runs(&marks.run_words, groups, &mut marks.runs);
