@@ -345,11 +345,11 @@ fn avx512_masks(block: &[u8; 64]) -> Block {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512bw")]
 #[inline]
-fn avx512_whole_groups8(words: &[u64; 8]) -> u64 {
+fn avx512_whole_groups8(words: &[u64; 8], ones: u8) -> u64 {
     use std::arch::x86_64::*;
     // SAFETY: the load reads the 64 bytes of `words`.
     let v = unsafe { _mm512_loadu_si512(words.as_ptr().cast()) };
-    _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(-1))
+    _mm512_cmpeq_epi8_mask(_mm512_or_si512(v, _mm512_set1_epi8(ones as i8)), _mm512_set1_epi8(-1))
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -361,13 +361,18 @@ fn find_avx2(bytes: &[u8], marks: &mut Marks) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512bw")]
 fn find_avx512(bytes: &[u8], marks: &mut Marks) {
-    find_with(bytes, |block| avx512_masks(block), |words| avx512_whole_groups8(words), marks)
+    find_with(bytes, |block| avx512_masks(block), |words, ones| avx512_whole_groups8(words, ones), marks)
 }
 
 /// [`Marks::find`] with given classifiers (inlined into each CPU-specific
 /// caller, so the classifiers inline too).
 #[inline(always)]
-fn find_with(bytes: &[u8], masks: impl Fn(&[u8; 64]) -> Block, groups: impl Fn(&[u64; 8]) -> u64, marks: &mut Marks) {
+fn find_with(
+    bytes: &[u8],
+    masks: impl Fn(&[u8; 64]) -> Block,
+    groups: impl Fn(&[u64; 8], u8) -> u64,
+    marks: &mut Marks,
+) {
     let blocks = bytes.len().div_ceil(64);
     let runs = room(&mut marks.run_words, blocks);
     let quotes = room(&mut marks.quotes.blocks, blocks);
@@ -415,13 +420,14 @@ fn find_with(bytes: &[u8], masks: impl Fn(&[u8; 64]) -> Block, groups: impl Fn(&
     find_runs(&marks.run_words, groups, &mut marks.runs);
 }
 
-/// Bit `8w + g` of the result: byte `g` of `words[w]` is all ones (the
-/// group of 8 text bytes `64w + 8g..` is all run bytes).
+/// Bit `8w + g` of the result: byte `g` of `words[w]`, with the bits of
+/// `ones` set, is all ones (with `ones` 0: the group of 8 text bytes
+/// `64w + 8g..` is all run bytes).
 #[inline(always)]
-fn whole_groups8(words: &[u64; 8]) -> u64 {
+fn whole_groups8(words: &[u64; 8], ones: u8) -> u64 {
     const LOW7: u64 = u64::MAX / 255 * 0x7f;
     words.iter().enumerate().fold(0, |all, (w, &word)| {
-        let zeros = !word;
+        let zeros = !(word | u64::from(ones) * (u64::MAX / 255));
         // Bit 7 of each byte: the byte of `zeros` is zero (no carry
         // crosses a byte); then those eight bits gathered in the top byte.
         let whole = !(((zeros & LOW7) + LOW7) | zeros | LOW7);
@@ -430,28 +436,43 @@ fn whole_groups8(words: &[u64; 8]) -> u64 {
 }
 
 /// The maximal runs of at least [`MIN_RUN`] set bits in `words`, as bit
-/// (byte) offsets. `groups` says which bytes of eight words are whole
-/// ([`whole_groups8`]); a run needs two whole bytes side by side, and only
-/// those places are looked at bit by bit.
+/// (byte) offsets. Only the first place of each run is looked at bit by
+/// bit: two whole bytes side by side (groups of 8 text bytes, from
+/// `groups`, see [`whole_groups8`]), where the run reaches on far enough
+/// on either side. The first such pair of a run is never skipped: the
+/// group before it is not whole, so when the group after it is not whole
+/// either, the run has `MIN_RUN - 16` more bytes in those two, at least 6
+/// in one of them.
 #[inline(always)]
-fn find_runs(words: &[u64], groups: impl Fn(&[u64; 8]) -> u64, runs: &mut Vec<(usize, usize)>) {
-    const { assert!(MIN_RUN >= 23 && MIN_RUN < 31) };
+fn find_runs(words: &[u64], groups: impl Fn(&[u64; 8], u8) -> u64, runs: &mut Vec<(usize, usize)>) {
+    const { assert!(MIN_RUN >= 23 && MIN_RUN < 31 && MIN_RUN - 16 > 2 * 5) };
     runs.clear();
     // Bit offsets before `done` belong to runs already looked at.
     let mut done = 0;
-    let mut last_whole = 0;
+    // The previous eight words' groups: whole, and whole or ending in six
+    // run bytes (bits 62 and 63 matter).
+    let (mut whole_before, mut ending_before) = (0, 0);
     for (c, chunk) in words.chunks(8).enumerate() {
-        let whole = match <&[u64; 8]>::try_from(chunk) {
-            Ok(eight) => groups(eight),
+        let mut eight = [0; 8];
+        let eight = match <&[u64; 8]>::try_from(chunk) {
+            Ok(full) => full,
             Err(_) => {
-                let mut eight = [0; 8];
                 eight[..chunk.len()].copy_from_slice(chunk);
-                groups(&eight)
+                &eight
             }
         };
-        // Bit order is text order, across words and chunks.
-        let mut places = whole & (whole << 1 | last_whole);
-        last_whole = whole >> 63;
+        // Bit order is text order, across words and chunks. Groups that
+        // end in six run bytes have their top six bits set; groups that
+        // start with six, their low six.
+        let whole = groups(eight, 0);
+        let ending = whole | groups(eight, 0b11);
+        let starting = whole | groups(eight, 0b1100_0000);
+        let pairs = whole & (whole << 1 | whole_before >> 63);
+        // The group two before a pair, and the one after (not known yet
+        // for the last: kept).
+        let reach = (ending << 2 | ending_before >> 62) | (starting >> 1 | 1 << 63);
+        let mut places = pairs & reach;
+        (whole_before, ending_before) = (whole, ending);
         while places != 0 {
             // A run byte: the first of the later whole group.
             let at = c * 512 + 8 * places.trailing_zeros() as usize;
@@ -646,12 +667,15 @@ mod tests {
                 // Mostly-set bytes, so whole ones are common.
                 *word = state | (state >> 3) | (state << 5);
             }
-            let want = (0..64).fold(0u64, |m, i| m | u64::from((words[i / 8] >> (8 * (i % 8))) as u8 == 0xff) << i);
-            assert_eq!(whole_groups8(&words), want);
-            #[cfg(target_arch = "x86_64")]
-            if std::arch::is_x86_feature_detected!("avx512bw") {
-                // SAFETY: the CPU has AVX-512BW.
-                assert_eq!(unsafe { avx512_whole_groups8(&words) }, want);
+            for ones in [0, 0b11, 0b1100_0000] {
+                let want =
+                    (0..64).fold(0u64, |m, i| m | u64::from((words[i / 8] >> (8 * (i % 8))) as u8 | ones == 0xff) << i);
+                assert_eq!(whole_groups8(&words, ones), want);
+                #[cfg(target_arch = "x86_64")]
+                if std::arch::is_x86_feature_detected!("avx512bw") {
+                    // SAFETY: the CPU has AVX-512BW.
+                    assert_eq!(unsafe { avx512_whole_groups8(&words, ones) }, want);
+                }
             }
         }
     }
@@ -660,7 +684,7 @@ mod tests {
     fn runs_and_marks_match_the_definition() {
         // Runs of every length around the minimum and the block size, at
         // every alignment, with marked bytes around them.
-        for len in [0, 1, 15, 16, 17, 22, 23, 24, 25, 63, 64, 65, 127, 128, 129, 200, 1000] {
+        for len in [0, 1, 15, 16, 17, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 63, 64, 65, 127, 128, 129, 200, 1000] {
             for shift in [0, 1, 17, 40, 63, 64, 65] {
                 let mut text = vec![b' '; shift];
                 text.extend(std::iter::repeat_n(b'a', len));
