@@ -427,7 +427,7 @@ fn find_with(
 fn whole_groups8(words: &[u64; 8], ones: u8) -> u64 {
     const LOW7: u64 = u64::MAX / 255 * 0x7f;
     words.iter().enumerate().fold(0, |all, (w, &word)| {
-        let zeros = !(word | u64::from(ones) * (u64::MAX / 255));
+        let zeros = !(word | (u64::from(ones) * (u64::MAX / 255)));
         // Bit 7 of each byte: the byte of `zeros` is zero (no carry
         // crosses a byte); then those eight bits gathered in the top byte.
         let whole = !(((zeros & LOW7) + LOW7) | zeros | LOW7);
