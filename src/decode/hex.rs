@@ -34,19 +34,60 @@ fn decode_into(digits: &[u8], out: &mut Vec<u8>) {
     out.extend(digits.chunks_exact(2).map(|pair| NIBBLE[pair[0] as usize] << 4 | NIBBLE[pair[1] as usize]));
 }
 
+/// Bit 7 of each byte of the result: that byte of `x` (ASCII) is not a
+/// hex digit. Eight bytes at a time: long hex runs are digests, in crate
+/// and lock files by the thousand, and each is read whole.
+fn not_hex(x: u64) -> u64 {
+    // `lo < byte < hi` for ASCII bytes (the classic "has between" trick).
+    const fn between(x: u64, lo: u8, hi: u8) -> u64 {
+        const ONES: u64 = u64::MAX / 255;
+        let low7 = x & (ONES * 127);
+        (ONES * (127 + hi as u64) - low7) & !x & (low7 + ONES * (127 - lo as u64)) & (ONES * 128)
+    }
+    let digit = between(x, b'0' - 1, b'9' + 1);
+    let letter = between(x | (u64::MAX / 255 * 0x20), b'a' - 1, b'f' + 1);
+    !(digit | letter) & (u64::MAX / 255 * 0x80)
+}
+
+/// Offset of the last byte of `window` that is not a hex digit.
+fn last_not_hex(window: &[u8]) -> Option<usize> {
+    let mut end = window.len();
+    while end >= 8 {
+        let miss = not_hex(u64::from_le_bytes(window[end - 8..end].try_into().expect("8 bytes")));
+        if miss != 0 {
+            return Some(end - 8 + (63 - miss.leading_zeros() as usize) / 8);
+        }
+        end -= 8;
+    }
+    window[..end].iter().rposition(|b| !b.is_ascii_hexdigit())
+}
+
+/// How many hex digits `bytes` starts with.
+fn hex_prefix(bytes: &[u8]) -> usize {
+    let mut start = 0;
+    while let Some(chunk) = bytes.get(start..start + 8) {
+        let miss = not_hex(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
+        if miss != 0 {
+            return start + miss.trailing_zeros() as usize / 8;
+        }
+        start += 8;
+    }
+    start + bytes[start..].iter().take_while(|b| b.is_ascii_hexdigit()).count()
+}
+
 /// Maximal runs of hex digits at least `min` long inside the key-character
 /// runs `runs` (hex digits are key characters, so every hex run lies in
-/// one). Checks the last byte of each `min`-byte window first and reads
-/// back from it, so letters past `f` in identifiers skip whole windows.
+/// one). Checks the end of each `min`-byte window first and reads back from
+/// it, so letters past `f` in identifiers skip whole windows.
 fn hex_runs(bytes: &[u8], runs: &[(usize, usize)], min: usize, mut f: impl FnMut(usize, usize)) {
     for &(start, end) in runs.iter().filter(|&&(s, e)| e - s >= min) {
         // Invariant: `i == start` or `bytes[i - 1]` is not a hex digit.
         let mut i = start;
         while i + min <= end {
-            match bytes[i..i + min].iter().rposition(|b| !b.is_ascii_hexdigit()) {
+            match last_not_hex(&bytes[i..i + min]) {
                 Some(miss) => i += miss + 1,
                 None => {
-                    let len = min + bytes[i + min..end].iter().take_while(|b| b.is_ascii_hexdigit()).count();
+                    let len = min + hex_prefix(&bytes[i + min..end]);
                     f(i, i + len);
                     i += len + 1;
                 }
@@ -63,8 +104,10 @@ pub(crate) fn decode(bytes: &[u8], runs: &[(usize, usize)], limits: &Limits) -> 
     let mut floor = 0;
     hex_runs(bytes, runs, MIN_DIGITS, |start, end| {
         let digits = &bytes[start..end];
-        let upper = digits.iter().any(u8::is_ascii_uppercase);
-        let lower = digits.iter().any(u8::is_ascii_lowercase);
+        // Letter case, in one pass: hex digits with bit 5 clear are `A`-`F`,
+        // letters with it set `a`-`f` (digits have it set too).
+        let (upper, lower) =
+            digits.iter().fold((false, false), |(u, l), &b| (u | (b & 0x60 == 0x40), l | (b & 0x60 == 0x60)));
         let before = start.checked_sub(1).map(|p| bytes[p]);
         let prefixed = before == Some(b'x') && start >= 2 && matches!(bytes[start - 2], b'0' | b'\\');
         let glued = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_');
@@ -120,6 +163,25 @@ mod tests {
         assert_eq!(view.map.to_original(k + 5), tok + 10);
         let upper = hex::encode_upper(KEY);
         assert!(decode(upper.as_bytes(), &Limits::default()).is_some());
+    }
+
+    #[test]
+    fn hex_scans_match_the_definition() {
+        let all: Vec<u8> = (0u8..128).collect();
+        for chunk in all.chunks(8) {
+            let x = u64::from_le_bytes(chunk.try_into().unwrap());
+            let want =
+                chunk.iter().enumerate().fold(0u64, |m, (k, b)| m | u64::from(!b.is_ascii_hexdigit()) << (8 * k + 7));
+            assert_eq!(not_hex(x), want, "{chunk:?}");
+        }
+        let text = b"0123456789abcdefABCDEF0123456789abcdefg0123456789abcdef01234567Z89";
+        for a in 0..text.len() {
+            for b in a..text.len() {
+                let w = &text[a..b];
+                assert_eq!(last_not_hex(w), w.iter().rposition(|c| !c.is_ascii_hexdigit()));
+                assert_eq!(hex_prefix(w), w.iter().take_while(|c| c.is_ascii_hexdigit()).count());
+            }
+        }
     }
 
     #[test]

@@ -19,6 +19,9 @@ use memchr::{memchr, memchr3, memrchr, memrchr3};
 use super::map::ViewBuf;
 use super::{Limits, Relevance, View, cap, context_start, finish, is_key_byte, is_secret_byte};
 
+/// Key characters right after an escape that make it worth decoding.
+const GLUED: usize = 16;
+
 /// Bytes a region extends on either side of the escape that triggered it.
 const REGION: usize = 4096;
 
@@ -60,13 +63,17 @@ pub(crate) fn decode(bytes: &[u8], backslashes: impl Iterator<Item = usize>, lim
 }
 
 /// A quick look at the bytes after the `\` at `i` before decoding the
-/// escape: [`triggers`] needs `\u`, `\x` or `\/`, or a letter or
-/// digit then a key character (`\` is kept too: it may escape the next
-/// backslash). Source code's `\"` and string-ending `\n"` stop here.
+/// escape: [`triggers`] needs `\u`, `\x` or `\/`, or a two-byte escape
+/// ending in a letter or digit glued to 16 key characters (`\` is kept
+/// too: it may escape the next backslash). Source code's `\"`, `\n"` and
+/// `\n` before a space stop here.
 fn may_trigger(bytes: &[u8], i: usize) -> bool {
     match bytes.get(i + 1) {
         Some(b'u' | b'x' | b'/' | b'\\') => true,
-        Some(b) => b.is_ascii_alphanumeric() && bytes.get(i + 2).is_some_and(|&b| is_key_byte(b)),
+        Some(b) => {
+            b.is_ascii_alphanumeric()
+                && bytes.get(i + 2..i + 2 + GLUED).is_some_and(|after| after.iter().all(|&b| is_key_byte(b)))
+        }
         None => false,
     }
 }
@@ -89,7 +96,9 @@ fn triggers(bytes: &[u8], i: usize, decoded: &[u8], used: usize) -> bool {
         _ => {}
     }
     let glued = used >= 2 && bytes.get(i + used - 1).is_some_and(u8::is_ascii_alphanumeric);
-    glued && bytes.get(i + used..).unwrap_or_default().iter().take(16).take_while(|&&b| is_key_byte(b)).count() >= 16
+    glued
+        && bytes.get(i + used..).unwrap_or_default().iter().take(GLUED).take_while(|&&b| is_key_byte(b)).count()
+            >= GLUED
 }
 
 /// Where the string holding the escape at `i` starts: just after the nearest
