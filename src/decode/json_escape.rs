@@ -32,7 +32,16 @@ pub(crate) fn decode(bytes: &[u8], backslashes: impl Iterator<Item = usize>, lim
     let (mut pos, mut floor) = (0, 0);
     let mut scratch = [0u8; 4];
     for i in backslashes {
-        if i < pos || !may_trigger(bytes, i) {
+        if i < pos {
+            continue;
+        }
+        if bytes.get(i + 1) == Some(&b'\\') {
+            // An escaped backslash: never a key, and the next one is not
+            // an escape.
+            pos = i + 2;
+            continue;
+        }
+        if !may_trigger(bytes, i) {
             continue;
         }
         let (n, used) = unescape_one(bytes, i, &mut scratch);
@@ -64,12 +73,11 @@ pub(crate) fn decode(bytes: &[u8], backslashes: impl Iterator<Item = usize>, lim
 
 /// A quick look at the bytes after the `\` at `i` before decoding the
 /// escape: [`triggers`] needs `\u`, `\x` or `\/`, or a two-byte escape
-/// ending in a letter or digit glued to 16 key characters (`\` is kept
-/// too: it may escape the next backslash). Source code's `\"`, `\n"` and
-/// `\n` before a space stop here.
+/// ending in a letter or digit glued to 16 key characters. Source code's
+/// `\"`, `\n"` and `\n` before a space stop here.
 fn may_trigger(bytes: &[u8], i: usize) -> bool {
     match bytes.get(i + 1) {
-        Some(b'u' | b'x' | b'/' | b'\\') => true,
+        Some(b'u' | b'x' | b'/') => true,
         Some(b) => {
             b.is_ascii_alphanumeric()
                 && bytes.get(i + 2..i + 2 + GLUED).is_some_and(|after| after.iter().all(|&b| is_key_byte(b)))

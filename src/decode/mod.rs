@@ -334,6 +334,44 @@ mod tests {
     }
 
     #[test]
+    fn text_detection_matches_the_definition() {
+        // The definition: at most a tenth of the bytes are in controls
+        // (but tab, CR, LF) or invalid UTF-8; no NUL.
+        let slow = |bytes: &[u8]| {
+            if bytes.is_empty() || bytes.contains(&0) {
+                return false;
+            }
+            let mut bad = 0;
+            for chunk in bytes.utf8_chunks() {
+                bad += chunk
+                    .valid()
+                    .chars()
+                    .filter(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+                    .map(char::len_utf8)
+                    .sum::<usize>();
+                bad += chunk.invalid().len();
+            }
+            bad * 10 <= bytes.len()
+        };
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let pieces: [&[u8]; 6] =
+            [b"key=sk-", "é".as_bytes(), "\u{85}".as_bytes(), b"\x07", b"\xff\xfe", "日本".as_bytes()];
+        for _ in 0..20_000 {
+            let mut text = Vec::new();
+            while text.len() < 40 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                match state % 4 {
+                    0 => text.push((state >> 8) as u8),
+                    _ => text.extend_from_slice(pieces[(state >> 16) as usize % pieces.len()]),
+                }
+            }
+            assert_eq!(mostly_text(&text), slow(&text), "{text:?}");
+        }
+    }
+
+    #[test]
     fn context_stops_at_line_start() {
         let text = b"first line\nKEY: value";
         assert_eq!(context_start(text, 16, 0), 11);
