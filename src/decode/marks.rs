@@ -31,8 +31,8 @@ pub(crate) struct Marks {
     pub runs: Vec<(usize, usize)>,
     /// Every `"`, `'` and `` ` `` right after a key character
     /// ([`super::is_key_byte`]) and not right before a run byte other than
-    /// `+`: where a literal may close and be joined to the next (split
-    /// strings; see `concat::may_join_at`).
+    /// `+`, nor before a [`CLOSERS`] byte: where a literal may close and be
+    /// joined to the next (split strings; see `concat::may_join_at`).
     pub quotes: Bitmap,
     /// Every `\` (string escapes).
     pub backslashes: Bitmap,
@@ -146,6 +146,9 @@ const ESC: u8 = 0x1b;
 /// The bytes [`super::is_key_byte`] adds to the run bytes.
 const KEY_EXTRA: [u8; 3] = [b'.', b'=', b'~'];
 
+/// Bytes that most often follow a closing quote in code, and end any join.
+const CLOSERS: [u8; 3] = [b')', b',', b';'];
+
 /// The masks of one 64-byte block: bit `k` describes byte `k`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 struct Block {
@@ -153,6 +156,8 @@ struct Block {
     /// `.`, `=` and `~`: with `run`, the key characters.
     key_extra: u64,
     plus: u64,
+    /// [`CLOSERS`].
+    closer: u64,
     quote: u64,
     backslash: u64,
     percent: u64,
@@ -167,6 +172,7 @@ fn table_masks(block: &[u8; 64]) -> Block {
         m.run |= u64::from(RUN_BYTE[b as usize]) << k;
         m.key_extra |= u64::from(KEY_EXTRA.contains(&b)) << k;
         m.plus |= u64::from(b == b'+') << k;
+        m.closer |= u64::from(CLOSERS.contains(&b)) << k;
         m.quote |= u64::from(matches!(b, b'"' | b'\'' | b'`')) << k;
         m.backslash |= u64::from(b == b'\\') << k;
         m.percent |= u64::from(b == b'%') << k;
@@ -184,7 +190,7 @@ fn sse2_masks(block: &[u8; 64]) -> Block {
     for (k, chunk) in block.chunks_exact(16).enumerate() {
         // SAFETY: SSE2 is part of the x86-64 baseline, and the load reads
         // exactly the 16 bytes of `chunk`.
-        let [run, key_extra, plus, quote, backslash, percent, esc] = unsafe {
+        let [run, key_extra, plus, closer, quote, backslash, percent, esc] = unsafe {
             let v = _mm_loadu_si128(chunk.as_ptr().cast());
             // `x <= hi` unsigned, as `min(x, hi) == x` (SSE2 has no
             // unsigned compare).
@@ -198,12 +204,15 @@ fn sse2_masks(block: &[u8; 64]) -> Block {
             let run = _mm_or_si128(_mm_or_si128(digit, alpha), special);
             let [dot, equals, tilde] = KEY_EXTRA.map(is);
             let key_extra = _mm_or_si128(_mm_or_si128(dot, equals), tilde);
-            [run, key_extra, is(b'+'), quote, is(b'\\'), is(b'%'), is(ESC)]
+            let [paren, comma, semicolon] = CLOSERS.map(is);
+            let closer = _mm_or_si128(_mm_or_si128(paren, comma), semicolon);
+            [run, key_extra, is(b'+'), closer, quote, is(b'\\'), is(b'%'), is(ESC)]
                 .map(|x| u64::from(_mm_movemask_epi8(x) as u16))
         };
         m.run |= run << (16 * k);
         m.key_extra |= key_extra << (16 * k);
         m.plus |= plus << (16 * k);
+        m.closer |= closer << (16 * k);
         m.quote |= quote << (16 * k);
         m.backslash |= backslash << (16 * k);
         m.percent |= percent << (16 * k);
@@ -296,6 +305,8 @@ fn avx2_masks(block: &[u8; 64]) -> Block {
         let [dot, equals, tilde] = KEY_EXTRA.map(is);
         m.key_extra |= bits(_mm256_or_si256(_mm256_or_si256(dot, equals), tilde));
         m.plus |= bits(is(b'+'));
+        let [paren, comma, semicolon] = CLOSERS.map(is);
+        m.closer |= bits(_mm256_or_si256(_mm256_or_si256(paren, comma), semicolon));
         // `movemask` takes bit 7 of each byte; shifting 16-bit lanes left
         // by 1 or 2 brings bit 6 or 5 there (the bits shifted in from the
         // byte below land under bit 7).
@@ -334,6 +345,7 @@ fn avx512_masks(block: &[u8; 64]) -> Block {
         run: test(RUN_CLASSES),
         key_extra: dot | equals | tilde,
         plus: is(b'+'),
+        closer: CLOSERS.map(is).into_iter().fold(0, |all, m| all | m),
         quote: test(QUOTE_CLASS_2 | QUOTE_CLASS_6),
         backslash: _mm512_movepi8_mask(class),
         percent: is(b'%'),
@@ -384,8 +396,9 @@ fn find_with(
     let mut key_before = 0;
     let mut mark = |k: usize, m: Block, run: &mut MaybeUninit<u64>| {
         let key = m.run | m.key_extra;
-        // A run byte other than `+` right after a quote: no join there.
-        let no_join = (m.run & !m.plus) >> 1;
+        // A run byte other than `+`, or a closer, right after a quote: no
+        // join there.
+        let no_join = ((m.run & !m.plus) | m.closer) >> 1;
         let quote = m.quote & (key << 1 | key_before) & !no_join;
         run.write(m.run);
         quotes[quote_blocks].write((k, quote));
@@ -592,7 +605,10 @@ mod tests {
                 .filter(|&i| {
                     matches!(bytes[i], b'"' | b'\'' | b'`') && i > 0 && super::super::is_key_byte(bytes[i - 1])
                 })
-                .filter(|&i| i % 64 == 63 || !bytes.get(i + 1).is_some_and(|&b| is_run_byte(b) && b != b'+'))
+                .filter(|&i| {
+                    i % 64 == 63
+                        || !bytes.get(i + 1).is_some_and(|&b| (is_run_byte(b) && b != b'+') || CLOSERS.contains(&b))
+                })
                 .collect(),
             backslashes: at(&|b| b == b'\\'),
             percent: bytes.contains(&b'%'),
@@ -709,7 +725,7 @@ mod tests {
             state ^= state << 17;
             let word = (state % 70) as usize;
             text.extend(std::iter::repeat_n(b"aZ9+/-_uxF"[(state >> 8) as usize % 10], word));
-            text.push(b" .\n:\0\xff\"'`\\%=~"[(state >> 16) as usize % 13]);
+            text.push(b" .\n:\0\xff\"'`\\%=~),;"[(state >> 16) as usize % 16]);
         }
         check(&text, "pseudo-random");
     }
