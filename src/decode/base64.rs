@@ -18,7 +18,7 @@ use base64::alphabet::{STANDARD, URL_SAFE};
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 
 use super::map::ViewBuf;
-use super::{Limits, View, cap, context_start, finish, mostly_text};
+use super::{Limits, View, ascii_between, cap, context_start, finish, mostly_text};
 
 /// Shortest run taken for base64 (18 decoded bytes).
 const MIN_CHARS: usize = super::marks::MIN_RUN;
@@ -93,18 +93,11 @@ fn run_at(bytes: &[u8], mut i: usize) -> Run {
 /// `UPPER_CASE` identifiers and paths, read here at a third of the cost of
 /// a byte-by-byte look).
 fn has_both_cases(run: &[u8]) -> bool {
-    // Bit 7 of each byte of the result: `lo < byte < hi`, exact for ASCII
-    // bytes (the classic "has between" bit trick).
-    const fn between(x: u64, lo: u8, hi: u8) -> u64 {
-        const ONES: u64 = u64::MAX / 255;
-        let low7 = x & (ONES * 127);
-        (ONES * (127 + hi as u64) - low7) & !x & (low7 + ONES * (127 - lo as u64)) & (ONES * 128)
-    }
     let (mut upper, mut lower) = (0, 0);
     for chunk in run.chunks_exact(8) {
         let x = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-        upper |= between(x, b'A' - 1, b'Z' + 1);
-        lower |= between(x, b'a' - 1, b'z' + 1);
+        upper |= ascii_between(x, b'A' - 1, b'Z' + 1);
+        lower |= ascii_between(x, b'a' - 1, b'z' + 1);
     }
     // The last eight bytes, overlapping what was read (no copy into a
     // padded buffer: a byte-wise copy read back whole stalls the load).
@@ -116,8 +109,8 @@ fn has_both_cases(run: &[u8]) -> bool {
             u64::from_le_bytes(tail)
         }
     };
-    upper |= between(x, b'A' - 1, b'Z' + 1);
-    lower |= between(x, b'a' - 1, b'z' + 1);
+    upper |= ascii_between(x, b'A' - 1, b'Z' + 1);
+    lower |= ascii_between(x, b'a' - 1, b'z' + 1);
     upper != 0 && lower != 0
 }
 

@@ -8,7 +8,7 @@
 //! binary and are dropped after 16 bytes of work.
 
 use super::map::ViewBuf;
-use super::{Limits, View, cap, context_start, finish, mostly_text};
+use super::{Limits, View, ascii_between, cap, context_start, finish, mostly_text};
 
 /// Shortest run taken (20 decoded bytes; shorter keys do not exist).
 const MIN_DIGITS: usize = 40;
@@ -38,14 +38,8 @@ fn decode_into(digits: &[u8], out: &mut Vec<u8>) {
 /// hex digit. Eight bytes at a time: long hex runs are digests, in crate
 /// and lock files by the thousand, and each is read whole.
 fn not_hex(x: u64) -> u64 {
-    // `lo < byte < hi` for ASCII bytes (the classic "has between" trick).
-    const fn between(x: u64, lo: u8, hi: u8) -> u64 {
-        const ONES: u64 = u64::MAX / 255;
-        let low7 = x & (ONES * 127);
-        (ONES * (127 + hi as u64) - low7) & !x & (low7 + ONES * (127 - lo as u64)) & (ONES * 128)
-    }
-    let digit = between(x, b'0' - 1, b'9' + 1);
-    let letter = between(x | (u64::MAX / 255 * 0x20), b'a' - 1, b'f' + 1);
+    let digit = ascii_between(x, b'0' - 1, b'9' + 1);
+    let letter = ascii_between(x | (u64::MAX / 255 * 0x20), b'a' - 1, b'f' + 1);
     !(digit | letter) & (u64::MAX / 255 * 0x80)
 }
 

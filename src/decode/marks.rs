@@ -391,7 +391,8 @@ fn find_with(
     let backslashes = room(&mut marks.backslashes.blocks, blocks);
     // Non-empty blocks kept so far in `quotes` and `backslashes`.
     let (mut quote_blocks, mut backslash_blocks) = (0, 0);
-    let mut rare = Block::default();
+    // Whether any block has a `%`, an `ESC`.
+    let (mut percent, mut esc) = (0, 0);
     // Whether the byte before the block is a key character (bit 0).
     let mut key_before = 0;
     let mut mark = |k: usize, m: Block, run: &mut MaybeUninit<u64>| {
@@ -406,8 +407,8 @@ fn find_with(
         backslashes[backslash_blocks].write((k, m.backslash));
         backslash_blocks += usize::from(m.backslash != 0);
         key_before = key >> 63;
-        rare.percent |= m.percent;
-        rare.esc |= m.esc;
+        percent |= m.percent;
+        esc |= m.esc;
     };
     let mut chunks = bytes.chunks_exact(64);
     let mut words = runs.iter_mut().enumerate();
@@ -428,8 +429,8 @@ fn find_with(
         filled(&mut marks.quotes.blocks, quote_blocks);
         filled(&mut marks.backslashes.blocks, backslash_blocks);
     }
-    marks.percent = rare.percent != 0;
-    marks.esc = rare.esc != 0;
+    marks.percent = percent != 0;
+    marks.esc = esc != 0;
     find_runs(&marks.run_words, groups, &mut marks.runs);
 }
 

@@ -178,6 +178,15 @@ pub fn views(bytes: &[u8], path: &str, limits: &Limits) -> Vec<View> {
     out
 }
 
+/// Bit 7 of each byte of the result: `lo < byte < hi` for that byte of
+/// `x`, eight bytes at a time (the classic "has between" bit trick; exact
+/// for ASCII bytes, which is all the callers give it).
+pub(crate) const fn ascii_between(x: u64, lo: u8, hi: u8) -> u64 {
+    const ONES: u64 = u64::MAX / 255;
+    let low7 = x & (ONES * 127);
+    (ONES * (127 + hi as u64) - low7) & !x & (low7 + ONES * (127 - lo as u64)) & (ONES * 128)
+}
+
 /// Whether `path` ends with `extension` (`.map`), in any letter case.
 fn has_extension(path: &str, extension: &str) -> bool {
     let (path, extension) = (path.as_bytes(), extension.as_bytes());
