@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use regex::bytes::{Regex, RegexBuilder};
 
-pub use spec::{Confidence, RuleSpec, Severity};
+pub use spec::{Companion, Confidence, RuleSpec, Severity};
 
 mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
@@ -74,6 +74,9 @@ impl Rule {
             .map_err(|e| invalid(format!("invalid pattern: {e}")))?;
         if let Some(verify) = &spec.verify {
             verify.validate().map_err(&invalid)?;
+        }
+        if let Some(companion) = &spec.companion {
+            build_regex(&companion.pattern).map_err(|e| invalid(format!("invalid `companion.pattern`: {e}")))?;
         }
         let compile_list = |list: &[String], field: &str| -> Result<Vec<Regex>, RuleError> {
             list.iter().map(|p| build_regex(p).map_err(|e| invalid(format!("invalid `{field}` regex: {e}")))).collect()
@@ -183,9 +186,10 @@ impl RuleSet {
     pub fn add_untrusted(&mut self, origin: &str, specs: Vec<RuleSpec>) -> Result<Vec<String>, RuleError> {
         let mut warnings = Vec::new();
         for mut spec in specs {
-            if spec.verify.take().is_some() {
+            if let Some(verify) = spec.verify.take() {
+                let problem = verify.validate().err().map(|e| format!(" (and it is invalid: {e})")).unwrap_or_default();
                 warnings.push(format!(
-                    "{origin}: rule `{}` has a `verify` table: ignored (only built-in rules may verify)",
+                    "{origin}: rule `{}` has a `verify` table: ignored (only built-in rules may verify){problem}",
                     spec.id
                 ));
             }

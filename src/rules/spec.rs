@@ -53,6 +53,10 @@ pub struct RuleSpec {
     pub rotate_url: String,
     #[serde(default)]
     pub rotate_steps: Option<String>,
+    /// The public half of a two-part credential (a Twilio account SID
+    /// beside its auth token): never a finding alone, named in the secret's.
+    #[serde(default)]
+    pub companion: Option<Companion>,
     /// How to check a found secret with its provider (built-in rules only).
     #[serde(default)]
     pub verify: Option<super::verifier::VerifySpec>,
@@ -72,6 +76,23 @@ fn default_kind() -> String {
 #[serde(deny_unknown_fields)]
 pub struct Context {
     pub within: usize,
+}
+
+/// Where to look for the public half of a two-part credential.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Companion {
+    /// What the half is, in words (`account SID`, `public key`).
+    pub name: String,
+    /// Regex for the half; its group `value`, or the whole match.
+    pub pattern: String,
+    /// Bytes on either side of the secret to look in.
+    #[serde(default = "default_companion_within")]
+    pub within: usize,
+}
+
+fn default_companion_within() -> usize {
+    400
 }
 
 /// How urgent a finding is. Ordered from least to most severe so that
