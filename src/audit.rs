@@ -11,11 +11,10 @@ use anyhow::Result;
 
 use crate::detect::Detector;
 use crate::enrich::attribution::{AttributionInput, attribute};
-use crate::scan::{ScanOutcome, Stats, Unit, count_by_reason, duration_ms};
+use crate::outcome::{ScanOutcome, Skip, SkipReason, Stats, Unit, count_by_reason, duration_ms};
 use crate::source::git::GitRepo;
 use crate::source::git::decode::{DecodeOptions, DecodeProgress, decode_all};
 use crate::source::git::objects::ObjectTable;
-use crate::source::{Skip, SkipReason};
 
 pub struct AuditOptions {
     pub all_objects: bool,

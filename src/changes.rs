@@ -12,10 +12,9 @@ use anyhow::Result;
 use crate::detect::Detector;
 use crate::enrich::attribution::commit_info;
 use crate::finding::Finding;
-use crate::scan::{ScanOutcome, Stats, count_by_reason, duration_ms};
+use crate::outcome::{ScanOutcome, Skip, SkipReason, Stats, count_by_reason, duration_ms};
 use crate::source::git::diff::{ChangedText, DiffSkips, range_changes, staged_changes};
 use crate::source::git::{GitRepo, to_gix};
-use crate::source::{Skip, SkipReason};
 
 /// Findings in `change` whose secret starts on an added line.
 pub fn scan_change(detector: &Detector, change: &ChangedText) -> Vec<Finding> {

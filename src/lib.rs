@@ -29,6 +29,7 @@ pub mod finding;
 pub mod hook;
 pub mod interrupt;
 pub mod org;
+pub mod outcome;
 pub mod report;
 pub mod rules;
 pub mod scan;

@@ -2,72 +2,14 @@
 //! matches become findings, and the counts become stats. The one place that
 //! knows about all three; each of them stays ignorant of the others.
 
-use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
-
-use serde::Serialize;
+use std::time::Instant;
 
 use crate::detect::Detector;
 use crate::finding::Finding;
-use crate::source::{BlobSink, Skip, SkipReason};
-use crate::verify::VerifyStats;
-
-/// What a run found, plus what it could not look at.
-#[derive(Debug, Default)]
-pub struct ScanOutcome {
-    pub findings: Vec<Finding>,
-    pub skipped: Vec<Skip>,
-    pub stats: Stats,
-    /// Facts about the input worth telling (a shallow clone, submodules not
-    /// followed, LFS pointers not fetched).
-    pub notes: Vec<String>,
-    /// Findings silenced by suppression, each with `suppressed_by`.
-    pub suppressed: Vec<Finding>,
-}
-
-#[derive(Debug, Default, Clone, Serialize)]
-pub struct Stats {
-    /// Files (or, in a history audit, distinct blobs) scanned.
-    pub files_scanned: u64,
-    /// What `files_scanned` counts, for the text summary: `file` or `blob`.
-    #[serde(skip)]
-    pub unit: Unit,
-    pub bytes_scanned: u64,
-    pub findings: u64,
-    /// Skipped inputs by reason (`binary`, `too-large`, `not-a-file`,
-    /// `symlink-loop`, `unreadable`).
-    pub skipped: BTreeMap<&'static str, u64>,
-    /// Inputs that should have been scanned and could not be (exit code 2).
-    pub errors: u64,
-    /// Findings silenced (inline `leakhound:allow`, `allow_paths`, baseline).
-    pub suppressed: u64,
-    /// The same, by reason.
-    pub suppressed_by: BTreeMap<&'static str, u64>,
-    pub duration_ms: u64,
-    /// What `--verify` did, when it ran.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub verification: Option<VerifyStats>,
-}
-
-/// What a scan's inputs were.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub enum Unit {
-    #[default]
-    File,
-    /// Distinct blobs of a repository's history.
-    Blob,
-}
-
-impl Unit {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Unit::File => "file",
-            Unit::Blob => "blob",
-        }
-    }
-}
+use crate::outcome::{ScanOutcome, Skip, Stats, count_by_reason, duration_ms};
+use crate::source::BlobSink;
 
 /// Collects findings from blobs as sources deliver them.
 pub struct Collector<'e> {
@@ -120,18 +62,6 @@ fn order_key(f: &Finding) -> (&str, usize, usize, &str, &str) {
     (&f.path, f.line, f.column, &f.rule_id, &f.secret_sha256)
 }
 
-pub fn count_by_reason(skipped: &[Skip]) -> BTreeMap<&'static str, u64> {
-    let mut counts = BTreeMap::new();
-    for skip in skipped {
-        *counts.entry(skip.reason.as_str()).or_insert(0) += 1;
-    }
-    counts
-}
-
-pub fn duration_ms(d: Duration) -> u64 {
-    d.as_millis().try_into().unwrap_or(u64::MAX)
-}
-
 impl BlobSink for Collector<'_> {
     fn blob(&self, path: &str, bytes: &[u8]) {
         self.files.fetch_add(1, Ordering::Relaxed);
@@ -145,15 +75,5 @@ impl BlobSink for Collector<'_> {
 
     fn skipped(&self, skip: Skip) {
         self.skipped.lock().unwrap_or_else(|e| e.into_inner()).push(skip);
-    }
-}
-
-impl ScanOutcome {
-    pub fn has_errors(&self) -> bool {
-        self.skipped.iter().any(|s| s.reason.is_error())
-    }
-
-    pub fn count_skipped(&self, reason: SkipReason) -> usize {
-        self.skipped.iter().filter(|s| s.reason == reason).count()
     }
 }

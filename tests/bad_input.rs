@@ -330,7 +330,8 @@ fn files_deleted_or_truncated_between_the_walk_and_the_read() {
     use leakhound::rules::RuleSet;
     use leakhound::scan::Collector;
     use leakhound::source::fs::{WalkOptions, walk};
-    use leakhound::source::{BlobSink, Skip, SkipReason};
+    use leakhound::outcome::{Skip, SkipReason};
+    use leakhound::source::BlobSink;
 
     const VANISH: [&str; 2] = ["vanish-1.txt", "vanish-2.txt"];
     const SHRINK: [&str; 2] = ["shrink-1.env", "shrink-2.env"];

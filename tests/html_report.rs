@@ -29,7 +29,7 @@ use leakhound::finding::{Finding, Verification};
 use leakhound::report::{self, html, redact};
 use leakhound::rules::RuleSet;
 use leakhound::rules::verifier::Status;
-use leakhound::scan::ScanOutcome;
+use leakhound::outcome::ScanOutcome;
 use leakhound::source::git::GitRepo;
 
 const HOSTILE_FILE: &str = "<img src=x onerror=alert(1)>.js";

@@ -9,8 +9,7 @@ use leakhound::detect::Detector;
 use leakhound::finding::Finding;
 use leakhound::report::{self, Format, ReportOptions};
 use leakhound::rules::RuleSet;
-use leakhound::scan::{ScanOutcome, Stats};
-use leakhound::source::{Skip, SkipReason};
+use leakhound::outcome::{ScanOutcome, Skip, SkipReason, Stats};
 use libfuzzer_sys::fuzz_target;
 
 static DETECTOR: LazyLock<Detector> = LazyLock::new(|| {

@@ -22,9 +22,8 @@ use crate::finding::{Finding, Verification};
 use crate::report::{self, Format};
 use crate::rules::RuleSet;
 use crate::rules::verifier::Status;
-use crate::scan::{ScanOutcome, Stats, duration_ms};
-use crate::source::{Skip, SkipReason};
-use crate::verify::{self, VerifyOptions, VerifyStats, cache};
+use crate::outcome::{ScanOutcome, Skip, SkipReason, Stats, VerifyStats, duration_ms};
+use crate::verify::{self, VerifyOptions, cache};
 
 /// One shard report, read back.
 #[derive(Debug, Default)]
@@ -385,7 +384,7 @@ pub fn verify_unverified(
 /// left alone. After this, write the report with `show_secrets` and
 /// `html_show_secrets` both set.
 pub fn mask_for_report(
-    outcome: &mut crate::scan::ScanOutcome,
+    outcome: &mut ScanOutcome,
     rules: &RuleSet,
     format: Format,
     show_secrets: bool,

@@ -25,9 +25,8 @@ use crate::detect::Detector;
 use crate::finding::Finding;
 use crate::report::Format;
 use crate::report::{human_bytes, plural};
-use crate::scan::{ScanOutcome, Stats, duration_ms};
+use crate::outcome::{ScanOutcome, Skip, SkipReason, Stats, duration_ms};
 use crate::source::git::GitRepo;
-use crate::source::{Skip, SkipReason};
 
 pub use fetch::{FetchOptions, clone_or_fetch};
 pub use list::{Location, RepoEntry, RepoList, display_path, normalize_id, parse_repo_list, read_repo_list};

@@ -50,8 +50,7 @@ use time::format_description::well_known::Rfc3339;
 use crate::finding::{Finding, GitInfo, Verification};
 use crate::rules::verifier::Status;
 use crate::rules::{RuleSet, Severity};
-use crate::scan::ScanOutcome;
-use crate::source::SkipReason;
+use crate::outcome::{ScanOutcome, SkipReason};
 
 use super::rotation::{self, RotationItem};
 use super::sanitize::for_terminal;

@@ -6,8 +6,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::finding::Finding;
-use crate::scan::{ScanOutcome, Stats};
-use crate::source::Skip;
+use crate::outcome::{ScanOutcome, Skip, Stats};
 
 #[derive(Serialize)]
 struct Document<'a> {

@@ -17,7 +17,7 @@ use clap::ValueEnum;
 
 use crate::finding::Finding;
 use crate::rules::RuleSet;
-use crate::scan::ScanOutcome;
+use crate::outcome::ScanOutcome;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {

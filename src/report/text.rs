@@ -8,8 +8,7 @@ use std::io::{self, Write};
 use crate::finding::Finding;
 use crate::rules::verifier::Status;
 use crate::rules::{RuleSet, Severity};
-use crate::scan::ScanOutcome;
-use crate::source::SkipReason;
+use crate::outcome::{ScanOutcome, SkipReason};
 
 use super::sanitize::for_terminal;
 use super::{human_bytes, plural, rotation};

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 
 use ignore::{WalkBuilder, WalkState};
 
-use super::{BlobSink, Skip, SkipReason, looks_binary, read_capped};
+use super::{BlobSink, looks_binary, read_capped};
+use crate::outcome::{Skip, SkipReason};
 
 #[derive(Debug, Clone)]
 pub struct WalkOptions {

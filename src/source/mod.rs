@@ -6,7 +6,7 @@ pub mod fs;
 pub mod git;
 pub mod stdin;
 
-use serde::Serialize;
+use crate::outcome::Skip;
 
 /// Receives blobs from a source. Called from many threads at once.
 pub trait BlobSink: Sync {
@@ -14,47 +14,6 @@ pub trait BlobSink: Sync {
     fn blob(&self, path: &str, bytes: &[u8]);
     /// Something the source could not or would not read.
     fn skipped(&self, skip: Skip);
-}
-
-/// A thing a source did not scan, and why.
-#[derive(Debug, Clone, Serialize)]
-pub struct Skip {
-    pub path: String,
-    pub reason: SkipReason,
-    pub detail: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SkipReason {
-    /// NUL bytes near the start: not text.
-    Binary,
-    /// Larger than `--max-file-size`.
-    TooLarge,
-    /// A FIFO, socket or device: reading could block or never end.
-    NotAFile,
-    /// A symlink that points back into its own ancestry.
-    SymlinkLoop,
-    /// Permission denied or another I/O error: this one means the scan is
-    /// incomplete, so the run exits 2.
-    Unreadable,
-}
-
-impl SkipReason {
-    /// Whether this skip means data that should have been scanned was not.
-    pub fn is_error(self) -> bool {
-        matches!(self, SkipReason::Unreadable)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SkipReason::Binary => "binary",
-            SkipReason::TooLarge => "too-large",
-            SkipReason::NotAFile => "not-a-file",
-            SkipReason::SymlinkLoop => "symlink-loop",
-            SkipReason::Unreadable => "unreadable",
-        }
-    }
 }
 
 /// Bytes inspected for NUL to call a blob binary (as git and ripgrep do).

@@ -1,6 +1,7 @@
 //! Standard input as a source (`leakhound scan -`), for editors and pipes.
 
-use super::{BlobSink, Skip, SkipReason, looks_binary, read_capped};
+use super::{BlobSink, looks_binary, read_capped};
+use crate::outcome::{Skip, SkipReason};
 
 /// The path findings from stdin report.
 pub const STDIN_PATH: &str = "-";

@@ -21,6 +21,7 @@ use anyhow::Result;
 use sha2::Digest;
 
 use crate::finding::{Finding, Verification};
+use crate::outcome::VerifyStats;
 use crate::rules::verifier::{AWS_STS, Status, VerifySpec};
 use crate::rules::{Rule, RuleSet};
 
@@ -54,17 +55,6 @@ impl Default for VerifyOptions {
 
 /// Longest wait honoured from a `Retry-After` header.
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(5);
-
-/// What one run of verification did.
-#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
-pub struct VerifyStats {
-    pub unique_secrets: u64,
-    pub requests: u64,
-    pub from_cache: u64,
-    pub live: u64,
-    pub invalid: u64,
-    pub unknown: u64,
-}
 
 /// One unique secret to check.
 struct Job<'r> {
