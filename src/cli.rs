@@ -20,7 +20,7 @@ use crate::enrich::suppress::{Baseline, suppress};
 use crate::finding::Finding;
 use crate::org::{self, Shard};
 use crate::report::{self, Format, ReportOptions};
-use crate::rules::verifier::Status;
+use crate::rules::verify_spec::Status;
 use crate::rules::{RuleSet, Severity};
 use crate::outcome::ScanOutcome;
 use crate::scan::Collector;

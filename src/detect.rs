@@ -8,9 +8,10 @@ use std::sync::Arc;
 use anyhow::Result;
 
 use crate::decode;
-use crate::engine::{Engine, LineIndex, Newline};
+use crate::engine::{Engine, LineIndex, Match, Newline};
 use crate::enrich::exposure::{ContentFacts, ExposureRules};
-use crate::finding::Finding;
+use crate::enrich::suppress::inline_allows;
+use crate::finding::{Finding, fingerprint, secret_hash, snippet};
 use crate::rules::RuleSet;
 
 pub struct Detector {
@@ -141,7 +142,7 @@ impl Detector {
             return Vec::new();
         }
         let mut lines = LineIndex::new(bytes);
-        matches.iter().map(|m| Finding::from_match(&self.engine, m, bytes, path, &mut lines)).collect()
+        matches.iter().map(|m| finding_from_match(&self.engine, m, bytes, path, &mut lines)).collect()
     }
 
     /// The decoding notes gathered so far (each returned once).
@@ -164,6 +165,42 @@ impl Detector {
     pub fn enrich(&self, finding: &mut Finding, facts: ContentFacts) -> bool {
         let client_only = self.rules().get(&finding.rule_id).is_some_and(|r| r.spec.client_only);
         self.exposure.apply(finding, facts, client_only)
+    }
+}
+
+/// Builds a finding for `m`, found by `engine` in `haystack` at `path`.
+fn finding_from_match(engine: &Engine, m: &Match, haystack: &[u8], path: &str, lines: &mut LineIndex) -> Finding {
+    let rule = engine.rule(m.rule);
+    let secret_bytes = &haystack[m.start..m.end];
+    let secret = String::from_utf8_lossy(secret_bytes).into_owned();
+    let secret_sha256 = secret_hash(secret_bytes);
+    let (line, column) = lines.locate(m.start);
+    Finding {
+        rule_id: rule.spec.id.clone(),
+        provider: rule.spec.provider.clone(),
+        name: rule.spec.name.clone(),
+        kind: rule.spec.kind.clone(),
+        fingerprint: fingerprint(&rule.spec.id, &secret_sha256, path),
+        secret_sha256,
+        secret,
+        repository: None,
+        path: path.to_string(),
+        line,
+        column,
+        snippet: snippet(lines.line_bytes(m.start), column - 1, m.end - m.start),
+        client_side: false,
+        exposure: None,
+        decoded: Vec::new(),
+        note: None,
+        header: m.header.map(|(s, e)| String::from_utf8_lossy(&haystack[s..e]).into_owned()),
+        severity: rule.spec.severity,
+        confidence: m.confidence,
+        rotate_url: rule.spec.rotate_url.clone(),
+        suppressed_by: None,
+        inline_allow: inline_allows(lines.line_bytes(m.start), &rule.spec.id),
+        byte_offset: m.start,
+        verification: None,
+        git: None,
     }
 }
 

@@ -1,14 +1,12 @@
 //! The `Finding`: the one record every mode produces and every renderer
 //! prints. Its JSON field names are a public interface (see README), so
 //! fields are only ever added, never renamed.
+//!
+//! A leaf: the vocabulary every layer shares (severity, confidence, the
+//! verdict of a verification) lives here and imports nothing of the crate.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-
-use crate::engine::{Engine, LineIndex, Match};
-use crate::enrich::suppress::inline_allows;
-use crate::rules::verifier::Status;
-use crate::rules::{Confidence, Severity};
 
 /// Bytes of the matched line kept on each side of the secret in `snippet`;
 /// minified bundles have lines of megabytes.
@@ -76,6 +74,24 @@ pub struct Finding {
     pub git: Option<GitInfo>,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Live,
+    Invalid,
+    Unknown,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Live => "live",
+            Status::Invalid => "invalid",
+            Status::Unknown => "unknown",
+        }
+    }
+}
+
 /// The outcome of one verification request. JSON names are public.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Verification {
@@ -118,42 +134,6 @@ pub struct GitInfo {
 }
 
 impl Finding {
-    /// Builds a finding for `m`, found by `engine` in `haystack` at `path`.
-    pub fn from_match(engine: &Engine, m: &Match, haystack: &[u8], path: &str, lines: &mut LineIndex) -> Finding {
-        let rule = engine.rule(m.rule);
-        let secret_bytes = &haystack[m.start..m.end];
-        let secret = String::from_utf8_lossy(secret_bytes).into_owned();
-        let secret_sha256 = secret_hash(secret_bytes);
-        let (line, column) = lines.locate(m.start);
-        Finding {
-            rule_id: rule.spec.id.clone(),
-            provider: rule.spec.provider.clone(),
-            name: rule.spec.name.clone(),
-            kind: rule.spec.kind.clone(),
-            fingerprint: fingerprint(&rule.spec.id, &secret_sha256, path),
-            secret_sha256,
-            secret,
-            repository: None,
-            path: path.to_string(),
-            line,
-            column,
-            snippet: snippet(lines.line_bytes(m.start), column - 1, m.end - m.start),
-            client_side: false,
-            exposure: None,
-            decoded: Vec::new(),
-            note: None,
-            header: m.header.map(|(s, e)| String::from_utf8_lossy(&haystack[s..e]).into_owned()),
-            severity: rule.spec.severity,
-            confidence: m.confidence,
-            rotate_url: rule.spec.rotate_url.clone(),
-            suppressed_by: None,
-            inline_allow: inline_allows(lines.line_bytes(m.start), &rule.spec.id),
-            byte_offset: m.start,
-            verification: None,
-            git: None,
-        }
-    }
-
     /// The same finding at another path (fingerprint recomputed).
     pub fn at_path(&self, path: &str) -> Finding {
         Finding {
@@ -194,7 +174,7 @@ pub fn fingerprint(rule_id: &str, secret_sha256: &str, path: &str) -> String {
 
 /// The part of `line` around the secret at `col..col + len`, lossily decoded.
 /// A multi-line secret (a PEM block) keeps only its first line.
-fn snippet(line: &[u8], col: usize, len: usize) -> String {
+pub fn snippet(line: &[u8], col: usize, len: usize) -> String {
     let start = floor_char_boundary(line, col.saturating_sub(SNIPPET_CONTEXT));
     let end = floor_char_boundary(line, (col + len + SNIPPET_CONTEXT).min(line.len()));
     let mut text = String::new();
@@ -215,6 +195,51 @@ fn floor_char_boundary(bytes: &[u8], mut i: usize) -> usize {
         i -= 1;
     }
     i
+}
+
+/// How urgent a finding is. Ordered from least to most severe so that
+/// `max()` picks the worst.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Low,
+    Medium,
+    #[default]
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// How sure the rule is that a match is a real key of that provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    Low,
+    Medium,
+    #[default]
+    High,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
 }
 
 #[cfg(test)]

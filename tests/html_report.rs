@@ -28,7 +28,7 @@ use leakhound::detect::Detector;
 use leakhound::finding::{Finding, Verification};
 use leakhound::report::{self, html, redact};
 use leakhound::rules::RuleSet;
-use leakhound::rules::verifier::Status;
+use leakhound::rules::verify_spec::Status;
 use leakhound::outcome::ScanOutcome;
 use leakhound::source::git::GitRepo;
 

@@ -21,7 +21,7 @@ use serde_json::Value;
 use crate::finding::{Finding, Verification};
 use crate::report::{self, Format};
 use crate::rules::RuleSet;
-use crate::rules::verifier::Status;
+use crate::rules::verify_spec::Status;
 use crate::outcome::{ScanOutcome, Skip, SkipReason, Stats, VerifyStats, duration_ms};
 use crate::verify::{self, VerifyOptions, cache};
 

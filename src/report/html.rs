@@ -48,7 +48,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::finding::{Finding, GitInfo, Verification};
-use crate::rules::verifier::Status;
+use crate::rules::verify_spec::Status;
 use crate::rules::{RuleSet, Severity};
 use crate::outcome::{ScanOutcome, SkipReason};
 

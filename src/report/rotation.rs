@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use crate::finding::Finding;
-use crate::rules::verifier::Status;
+use crate::rules::verify_spec::Status;
 
 /// One secret to rotate and where it is.
 pub struct RotationItem<'a> {

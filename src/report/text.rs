@@ -6,7 +6,7 @@
 use std::io::{self, Write};
 
 use crate::finding::Finding;
-use crate::rules::verifier::Status;
+use crate::rules::verify_spec::Status;
 use crate::rules::{RuleSet, Severity};
 use crate::outcome::{ScanOutcome, SkipReason};
 

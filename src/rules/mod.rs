@@ -7,13 +7,14 @@
 //! it will never run. `RuleSet::compile_all` exists for validation.
 
 mod spec;
-pub mod verifier;
+pub mod verify_spec;
 
 use std::sync::OnceLock;
 
 use regex::bytes::{Regex, RegexBuilder};
 
-pub use spec::{Companion, Confidence, RuleSpec, Severity};
+pub use crate::finding::{Confidence, Severity};
+pub use spec::{Companion, RuleSpec};
 
 mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));

@@ -1,7 +1,9 @@
 //! The on-disk rule schema (see `rules/README.md`). Unknown fields are an
 //! error so that a typo such as `min_entrpy` cannot silently disable a filter.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+
+use crate::finding::{Confidence, Severity};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -59,7 +61,7 @@ pub struct RuleSpec {
     pub companion: Option<Companion>,
     /// How to check a found secret with its provider (built-in rules only).
     #[serde(default)]
-    pub verify: Option<super::verifier::VerifySpec>,
+    pub verify: Option<super::verify_spec::VerifySpec>,
     #[serde(default)]
     pub examples: Vec<String>,
     #[serde(default)]
@@ -93,49 +95,4 @@ pub struct Companion {
 
 fn default_companion_within() -> usize {
     400
-}
-
-/// How urgent a finding is. Ordered from least to most severe so that
-/// `max()` picks the worst.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Warning,
-    Low,
-    Medium,
-    #[default]
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Warning => "warning",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
-
-/// How sure the rule is that a match is a real key of that provider.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Confidence {
-    Low,
-    Medium,
-    #[default]
-    High,
-}
-
-impl Confidence {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Confidence::Low => "low",
-            Confidence::Medium => "medium",
-            Confidence::High => "high",
-        }
-    }
 }

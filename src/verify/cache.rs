@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::finding::Verification;
-use crate::rules::verifier::Status;
+use crate::rules::verify_spec::Status;
 
 #[derive(Default, Serialize, Deserialize)]
 struct CacheFile {

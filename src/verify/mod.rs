@@ -1,6 +1,6 @@
 //! `--verify`: ask each provider, once per unique secret, whether a found
 //! key still works. Requests are declared by the built-in rules
-//! (`[rule.verify]`, see `rules::verifier`); this module deduplicates,
+//! (`[rule.verify]`, see `rules::verify_spec`); this module deduplicates,
 //! schedules (bounded per provider and overall), retries politely, caches,
 //! and writes the result into every finding that holds the secret.
 //!
@@ -22,7 +22,7 @@ use sha2::Digest;
 
 use crate::finding::{Finding, Verification};
 use crate::outcome::VerifyStats;
-use crate::rules::verifier::{AWS_STS, Status, VerifySpec};
+use crate::rules::verify_spec::{AWS_STS, Status, VerifySpec};
 use crate::rules::{Rule, RuleSet};
 
 use self::cache::Cache;
