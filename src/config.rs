@@ -22,10 +22,11 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 
+use crate::finding::{Finding, Severity, Status};
 use crate::rules::{RuleSet, RuleSpec};
 
 pub const FILE_NAME: &str = ".leakhound.toml";
@@ -51,6 +52,54 @@ struct Raw {
     rule: Vec<RuleSpec>,
 }
 
+/// Which findings make the exit code 1 (`--fail-on`, `fail_on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailOn {
+    /// Every finding except warnings.
+    #[default]
+    Any,
+    Critical,
+    /// Only keys `--verify` found live.
+    Live,
+    /// Warnings too.
+    Warning,
+}
+
+impl FailOn {
+    /// Every value, by the name users type.
+    pub const ALL: [(&'static str, FailOn); 4] =
+        [("any", FailOn::Any), ("critical", FailOn::Critical), ("live", FailOn::Live), ("warning", FailOn::Warning)];
+
+    pub fn from_name(name: &str) -> Option<FailOn> {
+        FailOn::ALL.iter().find(|(n, _)| *n == name).map(|&(_, f)| f)
+    }
+
+    pub fn fails(self, finding: &Finding) -> bool {
+        match self {
+            FailOn::Any => finding.severity > Severity::Warning,
+            FailOn::Critical => finding.severity == Severity::Critical,
+            FailOn::Live => finding.verification.as_ref().is_some_and(|v| v.status == Status::Live),
+            FailOn::Warning => true,
+        }
+    }
+}
+
+/// Parses `1048576`, `512K`, `25M`, `1G` (binary units; `KiB`/`MB` also accepted).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let digits_end = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits_end);
+    let number: u64 = number.parse().map_err(|_| format!("`{text}` is not a size: use bytes or a K/M/G suffix"))?;
+    let multiplier: u64 = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KB" | "KIB" => 1 << 10,
+        "M" | "MB" | "MIB" => 1 << 20,
+        "G" | "GB" | "GIB" => 1 << 30,
+        other => return Err(format!("unknown size unit `{other}`: use K, M or G")),
+    };
+    number.checked_mul(multiplier).ok_or_else(|| format!("`{text}` is too large"))
+}
+
 /// A loaded configuration.
 #[derive(Debug, Default)]
 pub struct Config {
@@ -58,8 +107,8 @@ pub struct Config {
     allow: Option<GlobSet>,
     pub allow_paths: Vec<String>,
     pub disable_rules: Vec<String>,
-    pub fail_on: Option<String>,
-    pub max_file_size: Option<String>,
+    pub fail_on: Option<FailOn>,
+    pub max_file_size: Option<u64>,
     pub respect_gitignore: Option<bool>,
     rules: Vec<RuleSpec>,
     /// Things ignored on purpose, to print.
@@ -102,11 +151,16 @@ impl Config {
         } else {
             Raw::deserialize(toml::Value::Table(table)).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?
         };
-        if let Some(f) = &raw.fail_on
-            && !matches!(f.as_str(), "any" | "critical" | "live" | "warning")
-        {
-            bail!("{origin}: fail_on must be one of any, critical, live, warning (got `{f}`)");
-        }
+        let fail_on = match raw.fail_on.as_deref() {
+            None => None,
+            Some(text) => Some(FailOn::from_name(text).ok_or_else(|| {
+                anyhow::anyhow!("{origin}: fail_on must be one of any, critical, live, warning (got `{text}`)")
+            })?),
+        };
+        let max_file_size = match raw.max_file_size.as_deref() {
+            None => None,
+            Some(text) => Some(parse_size(text).map_err(|e| anyhow::anyhow!("config max_file_size: {e}"))?),
+        };
         let mut builder = GlobSetBuilder::new();
         for glob in &raw.allow_paths {
             builder.add(Glob::new(glob).with_context(|| format!("{origin}: invalid allow_paths glob `{glob}`"))?);
@@ -116,8 +170,8 @@ impl Config {
             allow: Some(builder.build()?),
             allow_paths: raw.allow_paths,
             disable_rules: raw.disable_rules,
-            fail_on: raw.fail_on,
-            max_file_size: raw.max_file_size,
+            fail_on,
+            max_file_size,
             respect_gitignore: raw.respect_gitignore,
             rules: raw.rule,
             warnings,
@@ -154,5 +208,20 @@ impl Config {
     /// Whether findings at `path` are silenced by `allow_paths`.
     pub fn allows(&self, path: &str) -> bool {
         self.allow.as_ref().is_some_and(|set| set.is_match(path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("100"), Ok(100));
+        assert_eq!(parse_size("25M"), Ok(25 << 20));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert_eq!(parse_size("4kb"), Ok(4096));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("5T").is_err());
     }
 }

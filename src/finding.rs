@@ -134,6 +134,12 @@ pub struct GitInfo {
 }
 
 impl Finding {
+    /// Whether `secret` is the key itself rather than a masked form of it
+    /// (a shard report read back): its hash is `secret_sha256`.
+    pub fn has_full_secret(&self) -> bool {
+        secret_hash(self.secret.as_bytes()) == self.secret_sha256
+    }
+
     /// The same finding at another path (fingerprint recomputed).
     pub fn at_path(&self, path: &str) -> Finding {
         Finding {

@@ -17,8 +17,6 @@
 //! - [`config`]: `.leakhound.toml` (untrusted: it can never redirect a key);
 //! - [`cli`]: argument parsing and exit codes.
 
-pub mod audit;
-pub mod changes;
 pub mod cli;
 pub mod config;
 pub mod decode;
@@ -26,8 +24,8 @@ pub mod detect;
 pub mod engine;
 pub mod enrich;
 pub mod finding;
+pub mod history;
 pub mod hook;
-pub mod interrupt;
 pub mod org;
 pub mod outcome;
 pub mod report;

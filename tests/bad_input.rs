@@ -327,11 +327,11 @@ fn files_deleted_or_truncated_between_the_walk_and_the_read() {
     use std::sync::{Arc, Mutex};
 
     use leakhound::detect::Detector;
+    use leakhound::outcome::{Skip, SkipReason};
     use leakhound::rules::RuleSet;
     use leakhound::scan::Collector;
-    use leakhound::source::fs::{WalkOptions, walk};
-    use leakhound::outcome::{Skip, SkipReason};
     use leakhound::source::BlobSink;
+    use leakhound::source::fs::{WalkOptions, walk};
 
     const VANISH: [&str; 2] = ["vanish-1.txt", "vanish-2.txt"];
     const SHRINK: [&str; 2] = ["shrink-1.env", "shrink-2.env"];
@@ -382,8 +382,13 @@ fn files_deleted_or_truncated_between_the_walk_and_the_read() {
     let detector = Detector::new(Arc::new(RuleSet::builtin().unwrap())).unwrap();
     let meddler = Meddler { inner: Collector::new(&detector), dir: dir.path().to_path_buf(), first: Mutex::default() };
     // One thread: the first file handed over is read before any other.
-    let options =
-        WalkOptions { respect_ignore_files: true, follow_symlinks: false, max_file_size: 1 << 20, threads: 1 };
+    let options = WalkOptions {
+        respect_ignore_files: true,
+        follow_symlinks: false,
+        max_file_size: 1 << 20,
+        threads: 1,
+        cancel: None,
+    };
     walk(&[dir.path().to_path_buf()], &options, &meddler);
     let first = meddler.first.lock().unwrap().clone().expect("some file was read");
     let outcome = meddler.inner.finish();

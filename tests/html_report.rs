@@ -23,13 +23,13 @@ use serde_json::Value;
 
 use common::key;
 use common::mock::{Mock, Reply, Request};
-use leakhound::audit::{AuditOptions, audit};
 use leakhound::detect::Detector;
 use leakhound::finding::{Finding, Verification};
-use leakhound::report::{self, html, redact};
+use leakhound::history::{AuditOptions, audit};
+use leakhound::outcome::ScanOutcome;
+use leakhound::report::{ReportView, html, redact};
 use leakhound::rules::RuleSet;
 use leakhound::rules::verify_spec::Status;
-use leakhound::outcome::ScanOutcome;
 use leakhound::source::git::GitRepo;
 
 const HOSTILE_FILE: &str = "<img src=x onerror=alert(1)>.js";
@@ -298,7 +298,8 @@ fn check_report(page: &str, fx: &Fixture, rules: &RuleSet, expected: &Expected, 
 fn audit_fixture(fx: &Fixture) -> (ScanOutcome, Detector) {
     let detector = Detector::new(Arc::new(RuleSet::builtin().unwrap())).unwrap();
     let repo = GitRepo::open(&fx.path).unwrap();
-    let options = AuditOptions { all_objects: false, max_blob_size: 25 << 20, threads: 2, progress: false };
+    let options =
+        AuditOptions { all_objects: false, max_blob_size: 25 << 20, threads: 2, progress: false, cancel: None };
     (audit(&repo, &detector, &options).unwrap(), detector)
 }
 
@@ -334,7 +335,8 @@ fn library_renders_masked_findings_in_rotation_order() {
 
     let mut page = Vec::new();
     let title = format!("git history of {}", fx.path.display());
-    html::write(&mut page, &outcome, &report::masked(&outcome.findings, rules), rules, &title).unwrap();
+    html::write(&mut page, &ReportView::new(&outcome, redact::masked(&outcome.findings, rules), rules, &title))
+        .unwrap();
     let page = String::from_utf8(page).unwrap();
     check_report(&page, &fx, rules, &expected, false);
     let doc = Html::parse_document(&page);
@@ -342,20 +344,20 @@ fn library_renders_masked_findings_in_rotation_order() {
     assert!(text(doc.root_element()).contains("org <b>acme</b> & 'co'"));
 
     // A rule a repository's config added cannot plant a link, even https.
-    let mut custom = report::masked(&outcome.findings, rules);
+    let mut custom = redact::masked(&outcome.findings, rules);
     let mut planted = custom[0].clone();
     (planted.rule_id, planted.secret_sha256) = ("acme-token".into(), "0".repeat(64));
     planted.rotate_url = "https://evil.example/rotate".into();
     custom.push(planted);
     let mut page = Vec::new();
-    html::write(&mut page, &outcome, &custom, rules, &title).unwrap();
+    html::write(&mut page, &ReportView::new(&outcome, custom, rules, &title)).unwrap();
     let doc = Html::parse_document(std::str::from_utf8(&page).unwrap());
     assert!(doc.select(&sel("a[href*='evil.example']")).next().is_none());
     assert!(text(doc.select(&sel("#rotate-first")).next().unwrap()).contains("https://evil.example/rotate"));
 
     // The caller decides: unmasked findings are shown as given.
     let mut page = Vec::new();
-    html::write(&mut page, &outcome, &outcome.findings, rules, &title).unwrap();
+    html::write(&mut page, &ReportView::new(&outcome, outcome.findings.clone(), rules, &title)).unwrap();
     check_report(&String::from_utf8(page).unwrap(), &fx, rules, &expected, true);
 }
 

@@ -1,7 +1,6 @@
-//! Enrichment: what is added to a finding after the engine found it (git
-//! attribution, client-side exposure, suppression; verification lives in
-//! `src/verify/`).
+//! Enrichment: what is added to a finding after the engine found it:
+//! client-side exposure and suppression. Git attribution lives with the
+//! history modes (`src/history/`), verification in `src/verify/`.
 
-pub mod attribution;
 pub mod exposure;
 pub mod suppress;

@@ -19,10 +19,9 @@ use anyhow::{Context, Result};
 use serde_json::Value;
 
 use crate::finding::{Finding, Verification};
-use crate::report::{self, Format};
+use crate::outcome::{ScanOutcome, Skip, SkipReason, Stats, VerifyStats, duration_ms};
 use crate::rules::RuleSet;
 use crate::rules::verify_spec::Status;
-use crate::outcome::{ScanOutcome, Skip, SkipReason, Stats, VerifyStats, duration_ms};
 use crate::verify::{self, VerifyOptions, cache};
 
 /// One shard report, read back.
@@ -116,13 +115,6 @@ fn stats_from(v: &Value) -> Stats {
     }
 }
 
-/// Whether `f.secret` is the key itself (a shard written with
-/// `--show-secrets`) rather than its masked form: its SHA-256 is
-/// `secret_sha256`.
-pub fn secret_is_full(f: &Finding) -> bool {
-    crate::finding::secret_hash(f.secret.as_bytes()) == f.secret_sha256
-}
-
 /// One outcome from the shards:
 ///
 /// - findings, suppressed findings, skipped inputs and notes of every shard;
@@ -197,7 +189,7 @@ pub fn dedup(findings: &mut Vec<Finding>) -> usize {
         );
         match index.get(&id) {
             Some(&i) => {
-                if !secret_is_full(&kept[i]) && secret_is_full(&f) {
+                if !kept[i].has_full_secret() && f.has_full_secret() {
                     kept[i] = Finding { verification: kept[i].verification.take().or(f.verification.clone()), ..f };
                 }
             }
@@ -289,7 +281,7 @@ pub fn check_verifiable(shards: &[ShardFile], rules: &RuleSet) -> Result<()> {
         for f in shard.findings.iter().filter(|f| verifiable(f, rules)) {
             let k = keys.entry(key(f)).or_default();
             k.verified |= f.verification.is_some();
-            if secret_is_full(f) {
+            if f.has_full_secret() {
                 k.full = true;
             } else {
                 k.masked_in.insert(shard.name.clone());
@@ -334,7 +326,7 @@ pub fn verify_unverified(
         findings.iter().filter(|f| f.verification.as_ref().is_some_and(is_verdict)).map(key).collect();
     let pending: Vec<&Finding> =
         findings.iter().filter(|f| verifiable(f, rules) && !decided.contains(&key(f))).collect();
-    let with_full: HashSet<String> = pending.iter().filter(|f| secret_is_full(f)).map(|f| key(f)).collect();
+    let with_full: HashSet<String> = pending.iter().filter(|f| f.has_full_secret()).map(|f| key(f)).collect();
     let blind: BTreeSet<String> =
         pending.iter().filter(|f| f.verification.is_none() && !with_full.contains(&key(f))).map(|f| key(f)).collect();
     if !blind.is_empty() {
@@ -351,7 +343,7 @@ pub fn verify_unverified(
         .collect();
     let mut asked: Vec<Finding> = findings
         .iter()
-        .filter(|f| secret_is_full(f))
+        .filter(|f| f.has_full_secret())
         .filter(|f| {
             pending_keys.contains(&key(f))
                 || partners.contains(&(f.repository.as_deref(), f.path.as_str(), f.rule_id.clone()))
@@ -373,38 +365,6 @@ pub fn verify_unverified(
     stats.requests = run.requests;
     stats.from_cache = run.from_cache;
     Ok(stats)
-}
-
-/// Prepares merged findings for `report::write` when some secrets arrived
-/// masked (from shards written without `--show-secrets`): masking them again
-/// would turn `sk-proj-...a1B2` into `*****`. So this masks, with the usual
-/// rules, only the findings that still hold their key in full, and only when
-/// the output should be masked (`show_secrets` unset; for HTML, unless both
-/// `show_secrets` and `html_show_secrets`). SARIF masks on its own and is
-/// left alone. After this, write the report with `show_secrets` and
-/// `html_show_secrets` both set.
-pub fn mask_for_report(
-    outcome: &mut ScanOutcome,
-    rules: &RuleSet,
-    format: Format,
-    show_secrets: bool,
-    html_show_secrets: bool,
-) {
-    let reveal = match format {
-        Format::Sarif => return,
-        Format::Html => show_secrets && html_show_secrets,
-        _ => show_secrets,
-    };
-    if reveal {
-        return;
-    }
-    for list in [&mut outcome.findings, &mut outcome.suppressed] {
-        let full: Vec<usize> = (0..list.len()).filter(|&i| secret_is_full(&list[i])).collect();
-        let originals: Vec<Finding> = full.iter().map(|&i| list[i].clone()).collect();
-        for (i, masked) in full.into_iter().zip(report::masked(&originals, rules)) {
-            list[i] = masked;
-        }
-    }
 }
 
 #[cfg(test)]
@@ -431,8 +391,8 @@ mod tests {
 
     #[test]
     fn full_and_masked_secrets_are_told_apart() {
-        assert!(secret_is_full(&finding("a", "sk-proj-full", None)));
-        assert!(!secret_is_full(&finding("a", "sk-proj-...full", None)));
+        assert!(finding("a", "sk-proj-full", None).has_full_secret());
+        assert!(!finding("a", "sk-proj-...full", None).has_full_secret());
     }
 
     #[test]

@@ -20,17 +20,16 @@ pub mod shard;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::audit::{AuditOptions, audit};
 use crate::detect::Detector;
 use crate::finding::Finding;
-use crate::report::Format;
-use crate::report::{human_bytes, plural};
+use crate::history::audit::{AuditOptions, audit};
 use crate::outcome::{ScanOutcome, Skip, SkipReason, Stats, duration_ms};
+use crate::report::{human_bytes, plural};
 use crate::source::git::GitRepo;
 
 pub use fetch::{FetchOptions, clone_or_fetch};
 pub use list::{Location, RepoEntry, RepoList, display_path, normalize_id, parse_repo_list, read_repo_list};
-pub use merge::{ShardFile, check_verifiable, mask_for_report, merge, read_shard, verify_unverified};
+pub use merge::{ShardFile, check_verifiable, merge, read_shard, verify_unverified};
 pub use shard::{Shard, select, shard_of};
 
 /// What happened to one repository, for the progress line.
@@ -272,14 +271,11 @@ fn add_stats(into: &mut Stats, add: &Stats) {
 /// code-scanning platforms read (text, HTML, SARIF): a finding with a
 /// `repository` gets `path` = [`display_path`] (`github.com/acme/api/src/app.py`)
 /// and its fingerprint recomputed from that path, so two repositories'
-/// `config.py` are two files and two SARIF alerts. JSON and JSONL keep
-/// `path` relative to the repository (with `repository` beside it) and are
-/// left alone. Call after suppression (which matches repository-relative
+/// `config.py` are two files and two SARIF alerts. Not for JSON and JSONL,
+/// which keep `path` relative to the repository (with `repository` beside
+/// it). Call after suppression (which matches repository-relative
 /// paths) and before writing the report.
-pub fn qualify_for_display(outcome: &mut ScanOutcome, format: Format) {
-    if matches!(format, Format::Json | Format::Jsonl) {
-        return;
-    }
+pub fn qualify_for_display(outcome: &mut ScanOutcome) {
     for list in [&mut outcome.findings, &mut outcome.suppressed] {
         for f in list.iter_mut() {
             if let Some(repository) = &f.repository {

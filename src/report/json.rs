@@ -6,7 +6,9 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::finding::Finding;
-use crate::outcome::{ScanOutcome, Skip, Stats};
+use crate::outcome::{Skip, Stats};
+
+use super::ReportView;
 
 #[derive(Serialize)]
 struct Document<'a> {
@@ -19,20 +21,20 @@ struct Document<'a> {
     suppressed: &'a [Finding],
 }
 
-pub fn write_document(
-    out: &mut dyn Write,
-    findings: &[Finding],
-    suppressed: &[Finding],
-    outcome: &ScanOutcome,
-) -> io::Result<()> {
-    let doc =
-        Document { findings, stats: &outcome.stats, skipped: &outcome.skipped, notes: &outcome.notes, suppressed };
+pub fn write_document(out: &mut dyn Write, view: &ReportView) -> io::Result<()> {
+    let doc = Document {
+        findings: &view.findings,
+        stats: view.stats,
+        skipped: view.skipped,
+        notes: view.notes,
+        suppressed: &view.suppressed,
+    };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }
 
-pub fn write_lines(out: &mut dyn Write, findings: &[Finding]) -> io::Result<()> {
-    for finding in findings {
+pub fn write_lines(out: &mut dyn Write, view: &ReportView) -> io::Result<()> {
+    for finding in &view.findings {
         serde_json::to_writer(&mut *out, finding)?;
         writeln!(out)?;
     }

@@ -10,16 +10,13 @@ pub mod sanitize;
 mod sarif;
 mod text;
 
-use std::collections::HashMap;
 use std::io::{self, Write};
 
-use clap::ValueEnum;
-
 use crate::finding::Finding;
+use crate::outcome::{ScanOutcome, Skip, Stats};
 use crate::rules::RuleSet;
-use crate::outcome::ScanOutcome;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// Grouped by file, for people.
     Text,
@@ -32,6 +29,21 @@ pub enum Format {
     /// One self-contained HTML audit page (secrets masked unless both
     /// --show-secrets and --html-show-secrets are given).
     Html,
+}
+
+impl Format {
+    /// Every format, by the name users type.
+    pub const ALL: [(&'static str, Format); 5] = [
+        ("text", Format::Text),
+        ("json", Format::Json),
+        ("jsonl", Format::Jsonl),
+        ("sarif", Format::Sarif),
+        ("html", Format::Html),
+    ];
+
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL.iter().find(|(n, _)| *n == name).map(|&(_, f)| f)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -48,58 +60,62 @@ pub struct ReportOptions {
     pub title: String,
 }
 
-/// Writes `outcome` in the chosen format, secrets masked unless asked not to.
-pub fn write(out: &mut dyn Write, outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions) -> io::Result<()> {
-    let shown = |list: &[Finding]| if options.show_secrets { list.to_vec() } else { masked(list, rules) };
-    let findings = || shown(&outcome.findings);
-    let suppressed = if options.show_suppressed { shown(&outcome.suppressed) } else { Vec::new() };
-    match options.format {
-        Format::Text => text::write(out, &findings(), &suppressed, outcome, rules, options.color),
-        Format::Json => json::write_document(out, &findings(), &suppressed, outcome),
-        Format::Jsonl => json::write_lines(out, &findings()),
-        // SARIF masks on its own, whatever --show-secrets says.
-        Format::Sarif => sarif::write(out, &outcome.findings, rules),
-        // An HTML report is a file that gets shared: full secrets need both flags.
-        Format::Html => {
-            let findings = if options.html_show_secrets { findings() } else { masked(&outcome.findings, rules) };
-            html::write(out, outcome, &findings, rules, &options.title)
+/// What every renderer writes: findings as they may be shown (masked by
+/// [`redact`] unless the user asked otherwise), and the run's counts,
+/// skips and notes. A renderer never sees a secret the report must hide.
+pub struct ReportView<'a> {
+    pub findings: Vec<Finding>,
+    /// Empty unless `--show-suppressed`.
+    pub suppressed: Vec<Finding>,
+    pub stats: &'a Stats,
+    pub skipped: &'a [Skip],
+    pub notes: &'a [String],
+    /// Rule metadata (rotation steps, which rules are built in).
+    pub rules: &'a RuleSet,
+    pub color: bool,
+    /// What was scanned, for headings.
+    pub title: &'a str,
+}
+
+impl<'a> ReportView<'a> {
+    /// A view of `outcome` showing `findings` as given (no suppressed list,
+    /// no colour).
+    pub fn new(outcome: &'a ScanOutcome, findings: Vec<Finding>, rules: &'a RuleSet, title: &'a str) -> Self {
+        ReportView {
+            findings,
+            suppressed: Vec::new(),
+            stats: &outcome.stats,
+            skipped: &outcome.skipped,
+            notes: &outcome.notes,
+            rules,
+            color: false,
+            title,
         }
     }
 }
 
-/// Copies of `findings` with every secret masked (names of env variables,
-/// which are not secrets, stay readable).
-pub fn masked(findings: &[Finding], rules: &RuleSet) -> Vec<Finding> {
-    let prefix_len = |f: &Finding| -> Option<usize> {
-        match rules.get(&f.rule_id) {
-            // Names of env variables are not secrets.
-            Some(rule) if rule.spec.not_secret => None,
-            Some(rule) => Some(redact::keyword_prefix_len(&f.secret, &rule.spec.keywords)),
-            // A rule unknown here (merged from another run): no prefix shown.
-            None => Some(0),
-        }
+/// Writes `outcome` in the chosen format, secrets masked unless asked not to.
+pub fn write(out: &mut dyn Write, outcome: &ScanOutcome, rules: &RuleSet, options: &ReportOptions) -> io::Result<()> {
+    let reveal = match options.format {
+        // SARIF files are uploaded to and kept by third parties.
+        Format::Sarif => false,
+        // An HTML report is a file that gets shared: full secrets need both flags.
+        Format::Html => options.show_secrets && options.html_show_secrets,
+        _ => options.show_secrets,
     };
-    // Every secret on a line, so each snippet of that line hides all of
-    // them, not only its own finding's.
-    let mut by_line: HashMap<(&str, usize), Vec<(&str, usize)>> = HashMap::new();
-    for f in findings {
-        if let Some(prefix) = prefix_len(f) {
-            by_line.entry((f.path.as_str(), f.line)).or_default().push((f.secret.as_str(), prefix));
-        }
+    let shown = |list: &[Finding]| if reveal { list.to_vec() } else { redact::masked(list, rules) };
+    let mut view = ReportView::new(outcome, shown(&outcome.findings), rules, &options.title);
+    view.color = options.color;
+    if options.show_suppressed {
+        view.suppressed = shown(&outcome.suppressed);
     }
-    findings
-        .iter()
-        .map(|f| {
-            let mut shown = f.clone();
-            for &(secret, prefix) in by_line.get(&(f.path.as_str(), f.line)).map_or(&[][..], Vec::as_slice) {
-                shown.snippet = redact::mask_in(&shown.snippet, secret, prefix);
-            }
-            if let Some(prefix) = prefix_len(f) {
-                shown.secret = redact::mask(&f.secret, prefix);
-            }
-            shown
-        })
-        .collect()
+    match options.format {
+        Format::Text => text::write(out, &view),
+        Format::Json => json::write_document(out, &view),
+        Format::Jsonl => json::write_lines(out, &view),
+        Format::Sarif => sarif::write(out, &view),
+        Format::Html => html::write(out, &view),
+    }
 }
 
 /// `1 finding`, `3 findings`.

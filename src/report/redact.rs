@@ -2,6 +2,11 @@
 //! A masked key keeps its public prefix (so a reader knows what kind of key
 //! it is) and its last 4 characters (so its owner can tell which key).
 
+use std::collections::HashMap;
+
+use crate::finding::Finding;
+use crate::rules::RuleSet;
+
 /// Longest prefix ever shown.
 const MAX_PREFIX: usize = 16;
 /// Shortest secret of which the last 4 characters are shown; anything
@@ -57,6 +62,51 @@ pub fn mask_in(text: &str, secret: &str, prefix_len: usize) -> String {
         out.replace_range(end - n..end, "*****");
     }
     out
+}
+
+/// Copies of `findings` with every secret masked, in the secret itself and
+/// in every snippet of its line. Left as they are: names of env variables
+/// (not secrets), and secrets that arrived already masked (shards written
+/// without `--show-secrets`, read back by `merge`): masking those again
+/// would turn `sk-proj-...a1B2` into `*****`.
+pub fn masked(findings: &[Finding], rules: &RuleSet) -> Vec<Finding> {
+    let prefix_len = |f: &Finding| -> Option<usize> {
+        if is_masked(f) {
+            return None;
+        }
+        match rules.get(&f.rule_id) {
+            Some(rule) if rule.spec.not_secret => None,
+            Some(rule) => Some(keyword_prefix_len(&f.secret, &rule.spec.keywords)),
+            // A rule unknown here (merged from another run): no prefix shown.
+            None => Some(0),
+        }
+    };
+    // Every secret on a line, so each snippet of that line hides all of
+    // them, not only its own finding's.
+    let mut by_line: HashMap<(&str, usize), Vec<(&str, usize)>> = HashMap::new();
+    for f in findings {
+        if let Some(prefix) = prefix_len(f) {
+            by_line.entry((f.path.as_str(), f.line)).or_default().push((f.secret.as_str(), prefix));
+        }
+    }
+    findings
+        .iter()
+        .map(|f| {
+            let Some(prefix) = prefix_len(f) else { return f.clone() };
+            let mut shown = f.clone();
+            for &(secret, prefix) in by_line.get(&(f.path.as_str(), f.line)).map_or(&[][..], Vec::as_slice) {
+                shown.snippet = mask_in(&shown.snippet, secret, prefix);
+            }
+            shown.secret = mask(&f.secret, prefix);
+            shown
+        })
+        .collect()
+}
+
+/// A secret that is already a mask: not the key its hash names, and shaped
+/// as [`mask`] writes.
+fn is_masked(f: &Finding) -> bool {
+    !f.has_full_secret() && (f.secret == "*****" || f.secret.contains("..."))
 }
 
 #[cfg(test)]

@@ -11,9 +11,9 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use crate::finding::Finding;
-use crate::rules::{RuleSet, Severity};
+use crate::rules::Severity;
 
-use super::redact;
+use super::ReportView;
 
 /// `error` blocks a merge in most code-scanning setups; keep it for keys.
 fn level(severity: Severity) -> &'static str {
@@ -24,7 +24,8 @@ fn level(severity: Severity) -> &'static str {
     }
 }
 
-pub fn write(out: &mut dyn Write, findings: &[Finding], rules: &RuleSet) -> io::Result<()> {
+pub fn write(out: &mut dyn Write, view: &ReportView) -> io::Result<()> {
+    let (findings, rules) = (&view.findings, view.rules);
     let index: HashMap<&str, usize> = rules.rules().iter().enumerate().map(|(i, r)| (r.spec.id.as_str(), i)).collect();
     let driver_rules: Vec<Value> = rules
         .rules()
@@ -51,7 +52,7 @@ pub fn write(out: &mut dyn Write, findings: &[Finding], rules: &RuleSet) -> io::
             })
         })
         .collect();
-    let results: Vec<Value> = findings.iter().map(|f| result(f, rules, &index)).collect();
+    let results: Vec<Value> = findings.iter().map(|f| result(f, &index)).collect();
     let mut driver = json!({
         "name": "leakhound",
         "semanticVersion": env!("CARGO_PKG_VERSION"),
@@ -75,16 +76,9 @@ pub fn write(out: &mut dyn Write, findings: &[Finding], rules: &RuleSet) -> io::
     writeln!(out)
 }
 
-fn result(f: &Finding, rules: &RuleSet, index: &HashMap<&str, usize>) -> Value {
-    let rule = rules.get(&f.rule_id);
-    let masked = match rule {
-        // Already masked (a merged shard written without --show-secrets).
-        _ if !crate::org::merge::secret_is_full(f) => f.secret.clone(),
-        Some(r) if r.spec.not_secret => f.secret.clone(),
-        Some(r) => redact::mask(&f.secret, redact::keyword_prefix_len(&f.secret, &r.spec.keywords)),
-        None => redact::mask(&f.secret, 0),
-    };
-    let mut message = format!("{} {} found", f.name, masked);
+fn result(f: &Finding, index: &HashMap<&str, usize>) -> Value {
+    // `report::write` masked the secret already, whatever --show-secrets says.
+    let mut message = format!("{} {} found", f.name, f.secret);
     if f.client_side {
         message.push_str(" in code served to browsers");
     }

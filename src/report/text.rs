@@ -6,12 +6,12 @@
 use std::io::{self, Write};
 
 use crate::finding::Finding;
+use crate::outcome::{Skip, SkipReason, Stats};
 use crate::rules::verify_spec::Status;
 use crate::rules::{RuleSet, Severity};
-use crate::outcome::{ScanOutcome, SkipReason};
 
 use super::sanitize::for_terminal;
-use super::{human_bytes, plural, rotation};
+use super::{ReportView, human_bytes, plural, rotation};
 
 struct Style {
     color: bool,
@@ -33,16 +33,10 @@ impl Style {
     }
 }
 
-pub fn write(
-    out: &mut dyn Write,
-    findings: &[Finding],
-    suppressed: &[Finding],
-    outcome: &ScanOutcome,
-    rules: &RuleSet,
-    color: bool,
-) -> io::Result<()> {
-    let style = Style { color };
-    if outcome.stats.verification.is_some() {
+pub fn write(out: &mut dyn Write, view: &ReportView) -> io::Result<()> {
+    let (findings, suppressed, rules) = (&view.findings, &view.suppressed, view.rules);
+    let style = Style { color: view.color };
+    if view.stats.verification.is_some() {
         write_rotation(out, findings, rules, &style)?;
     }
     // Keys served to browsers first: anyone can read them in DevTools.
@@ -82,11 +76,11 @@ pub fn write(
         }
         writeln!(out)?;
     }
-    write_skipped(out, outcome, &style)?;
-    for note in &outcome.notes {
+    write_skipped(out, view.skipped, &style)?;
+    for note in view.notes {
         writeln!(out, "note: {}", for_terminal(note))?;
     }
-    writeln!(out, "{}", summary(outcome, findings))
+    writeln!(out, "{}", summary(view.stats, findings))
 }
 
 /// "Rotate now": one line per unique secret, live ones first.
@@ -203,8 +197,8 @@ fn write_groups(out: &mut dyn Write, findings: &[Finding], style: &Style) -> io:
 
 /// Every skip except binary files is listed (those are only counted: a
 /// tree of images would drown the report).
-fn write_skipped(out: &mut dyn Write, outcome: &ScanOutcome, style: &Style) -> io::Result<()> {
-    let listed: Vec<_> = outcome.skipped.iter().filter(|s| s.reason != SkipReason::Binary).collect();
+fn write_skipped(out: &mut dyn Write, skipped: &[Skip], style: &Style) -> io::Result<()> {
+    let listed: Vec<_> = skipped.iter().filter(|s| s.reason != SkipReason::Binary).collect();
     for skip in &listed {
         let label = if skip.reason.is_error() { style.paint("31", "error") } else { "skipped".to_string() };
         writeln!(
@@ -221,8 +215,7 @@ fn write_skipped(out: &mut dyn Write, outcome: &ScanOutcome, style: &Style) -> i
     Ok(())
 }
 
-fn summary(outcome: &ScanOutcome, findings: &[Finding]) -> String {
-    let stats = &outcome.stats;
+fn summary(stats: &Stats, findings: &[Finding]) -> String {
     let mut files: Vec<&str> = findings.iter().map(|f| f.path.as_str()).collect();
     files.dedup();
     let mut by_severity: Vec<(Severity, usize)> = Vec::new();

@@ -7,6 +7,7 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use ignore::{WalkBuilder, WalkState};
 
@@ -20,6 +21,8 @@ pub struct WalkOptions {
     pub follow_symlinks: bool,
     pub max_file_size: u64,
     pub threads: usize,
+    /// Set (by a Ctrl-C handler) to stop walking and keep what was found.
+    pub cancel: Option<&'static AtomicBool>,
 }
 
 /// Walks every root and feeds its files to `sink`. Paths handed to the sink
@@ -60,7 +63,7 @@ fn walk_root(root: &Path, options: &WalkOptions, sink: &dyn BlobSink) {
     builder.build_parallel().run(|| {
         let mut buffer = Vec::new();
         Box::new(move |entry| {
-            if crate::interrupt::requested() {
+            if options.cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
                 return WalkState::Quit;
             }
             match entry {

@@ -1,13 +1,14 @@
-//! Git as a source: the whole history (`decode`, `graph`, `objects`), a
+//! Git as a source: the whole history (`packs` decodes every object once,
+//! `graph` records commits and trees, `objects` indexes the store), a
 //! commit range, and the staged changes (`diff`).
 //!
 //! `git2` is the repository layer (opening, refs, per-object reads, diffs);
 //! `gix-pack` decodes pack files in bulk. See DESIGN.md for why both.
 
-pub mod decode;
 pub mod diff;
 pub mod graph;
 pub mod objects;
+pub mod packs;
 
 use std::path::{Path, PathBuf};
 

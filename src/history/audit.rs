@@ -1,20 +1,21 @@
 //! The full-history audit (`leakhound git`): decode every object once,
-//! scan every blob once, then attribute the matches. Wires the git source,
-//! the engine and the attribution enrichment; each stays ignorant of the
-//! others.
+//! scan every blob once, then attribute the matches. Wires the git source
+//! (which hands blobs to the [`BlobScanner`] here), the detector and the
+//! attribution; each stays ignorant of the others.
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::Result;
 
+use super::attribution::{AttributionInput, BlobHits, attribute};
 use crate::detect::Detector;
-use crate::enrich::attribution::{AttributionInput, attribute};
 use crate::outcome::{ScanOutcome, Skip, SkipReason, Stats, Unit, count_by_reason, duration_ms};
 use crate::source::git::GitRepo;
-use crate::source::git::decode::{DecodeOptions, DecodeProgress, decode_all};
-use crate::source::git::objects::ObjectTable;
+use crate::source::git::objects::{Id, ObjectTable};
+use crate::source::git::packs::{DecodeOptions, DecodeProgress, ObjectSink, decode_all};
 
 pub struct AuditOptions {
     pub all_objects: bool,
@@ -22,6 +23,24 @@ pub struct AuditOptions {
     pub threads: usize,
     /// Draw a progress bar on stderr (the CLI sets this only for a terminal).
     pub progress: bool,
+    /// Set (by a Ctrl-C handler) to stop early and report what was found.
+    pub cancel: Option<&'static AtomicBool>,
+}
+
+/// Scans each blob the pack decode hands over; keeps those that matched.
+struct BlobScanner<'d> {
+    detector: &'d Detector,
+    hits: Mutex<Vec<BlobHits>>,
+}
+
+impl ObjectSink for BlobScanner<'_> {
+    fn blob(&self, blob: Id, bytes: &[u8]) {
+        let findings = self.detector.raw_findings(bytes, "");
+        if !findings.is_empty() {
+            let facts = self.detector.exposure.facts(bytes);
+            self.hits.lock().unwrap_or_else(|e| e.into_inner()).push(BlobHits { blob, findings, facts });
+        }
+    }
 }
 
 /// Objects decoded / total and throughput, redrawn ten times a second until
@@ -51,13 +70,18 @@ pub fn audit(repo: &GitRepo, detector: &Detector, options: &AuditOptions) -> Res
         open_problems.into_iter().map(|p| unreadable(p.path.display().to_string(), p.detail)).collect();
 
     let counters = DecodeProgress::default();
-    let decode_options =
-        DecodeOptions { max_blob_size: options.max_blob_size, threads: options.threads, progress: Some(&counters) };
+    let decode_options = DecodeOptions {
+        max_blob_size: options.max_blob_size,
+        threads: options.threads,
+        progress: Some(&counters),
+        cancel: options.cancel,
+    };
+    let scanner = BlobScanner { detector, hits: Mutex::default() };
     let open_path = repo.open_path.clone();
     let done = AtomicBool::new(false);
     let decoded = std::thread::scope(|scope| {
         let ticker = options.progress.then(|| scope.spawn(|| show_progress(&counters, table.len() as u64, &done)));
-        let decoded = decode_all(&table, detector, &decode_options, &move || git2::Repository::open(&open_path));
+        let decoded = decode_all(&table, &scanner, &decode_options, &move || git2::Repository::open(&open_path));
         done.store(true, Ordering::Relaxed);
         if let Some(ticker) = ticker {
             ticker.thread().unpark();
@@ -70,7 +94,8 @@ pub fn audit(repo: &GitRepo, detector: &Detector, options: &AuditOptions) -> Res
     // Packed objects the traversal could not decode (corrupt entries).
     let loose_start = table.packs.iter().map(|p| p.base as usize + p.index.num_objects() as usize).max().unwrap_or(0);
     // After Ctrl-C most objects were never reached: that is not corruption.
-    let checked_to = if crate::interrupt::requested() { 0 } else { loose_start as u32 };
+    let cancelled = options.cancel.is_some_and(|c| c.load(Ordering::Relaxed));
+    let checked_to = if cancelled { 0 } else { loose_start as u32 };
     for id in 0..checked_to {
         if decoded.decoded[id as usize / 64].load(Ordering::Relaxed) & (1 << (id % 64)) == 0 {
             skipped.push(unreadable(format!("object {}", table.oid(id)), "could not be decoded from its pack".into()));
@@ -90,7 +115,7 @@ pub fn audit(repo: &GitRepo, detector: &Detector, options: &AuditOptions) -> Res
         detector,
         table: &table,
         graph: &graph,
-        hits: &decoded.hits,
+        hits: &scanner.hits.into_inner().unwrap_or_else(|e| e.into_inner()),
         refs: &refs,
         all_objects: options.all_objects,
     });

@@ -10,11 +10,19 @@ use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 use crate::detect::Detector;
+use crate::enrich::exposure::ContentFacts;
 use crate::finding::{Finding, GitInfo};
-use crate::source::git::decode::BlobHits;
 use crate::source::git::graph::{Graph, IdSet, MISSING};
 use crate::source::git::objects::{Id, ObjectTable, PackReader};
 use crate::source::git::{GitRepo, RefTip, to_git2, to_gix};
+
+/// Findings in one blob, before any path is known (`path` is empty).
+pub struct BlobHits {
+    pub blob: Id,
+    pub findings: Vec<Finding>,
+    /// What the blob's content says about where it runs (for exposure).
+    pub facts: ContentFacts,
+}
 
 pub struct AttributionInput<'a> {
     pub repo: &'a GitRepo,

@@ -1,5 +1,6 @@
-//! Decodes every object in the store once and dispatches it: blobs to the
-//! engine, commits, trees and tags to the graph.
+//! Decodes every object in the store once and dispatches it: blobs to an
+//! [`ObjectSink`] (the audit scans them; this module knows nothing of
+//! rules or findings), commits, trees and tags to the graph.
 //!
 //! Packs are decoded with `gix-pack`'s delta-tree traversal: in pack order,
 //! each delta base inflated once, in parallel. Reading blobs one by one by id
@@ -16,17 +17,12 @@ use rayon::prelude::*;
 
 use super::graph::{GraphBuilder, MISSING};
 use super::objects::{Id, ObjectTable, PackReader};
-use crate::detect::Detector;
-use crate::enrich::exposure::ContentFacts;
-use crate::finding::Finding;
 use crate::source::looks_binary;
 
-/// Findings in one blob, before any path is known (`path` is empty).
-pub struct BlobHits {
-    pub blob: Id,
-    pub findings: Vec<Finding>,
-    /// What the blob's content says about where it runs (for exposure).
-    pub facts: ContentFacts,
+/// Receives every text blob the decode reads, once each, from many threads
+/// at once; `blob` is its id in the [`ObjectTable`].
+pub trait ObjectSink: Sync {
+    fn blob(&self, blob: Id, bytes: &[u8]);
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -42,7 +38,6 @@ pub struct DecodeCounts {
 /// Everything one decode of the store produced.
 pub struct Decoded {
     pub graph: GraphBuilder,
-    pub hits: Vec<BlobHits>,
     pub counts: DecodeCounts,
     /// Ids that were decoded (to tell referenced-but-unreadable objects).
     pub decoded: Vec<AtomicU64>,
@@ -57,6 +52,8 @@ pub struct DecodeOptions<'p> {
     pub threads: usize,
     /// Counters a progress display may read while the decode runs.
     pub progress: Option<&'p DecodeProgress>,
+    /// Set (by a Ctrl-C handler) to stop early with what was decoded.
+    pub cancel: Option<&'p AtomicBool>,
 }
 
 /// Objects and bytes decoded so far.
@@ -69,7 +66,7 @@ pub struct DecodeProgress {
 /// What the per-thread workers share.
 struct Shared<'a> {
     table: &'a ObjectTable,
-    detector: &'a Detector,
+    sink: &'a dyn ObjectSink,
     options: &'a DecodeOptions<'a>,
     decoded: Vec<AtomicU64>,
     merged: Mutex<Local>,
@@ -82,7 +79,6 @@ struct Local {
     /// In the merged result only: every worker's graph, concatenated once
     /// at the end.
     graphs: Vec<GraphBuilder>,
-    hits: Vec<BlobHits>,
     counts: DecodeCounts,
     absent: Vec<ObjectId>,
 }
@@ -104,7 +100,6 @@ impl Drop for Worker<'_, '_> {
         let local = std::mem::take(&mut self.local);
         let mut merged = self.shared.merged.lock().unwrap_or_else(|e| e.into_inner());
         merged.graphs.push(local.graph);
-        merged.hits.extend(local.hits);
         merged.absent.extend(local.absent);
         let (m, l) = (&mut merged.counts, local.counts);
         m.blobs_scanned += l.blobs_scanned;
@@ -177,11 +172,7 @@ impl Worker<'_, '_> {
         }
         counts.blobs_scanned += 1;
         counts.bytes_scanned += data.len() as u64;
-        let findings = self.shared.detector.raw_findings(data, "");
-        if !findings.is_empty() {
-            let facts = self.shared.detector.exposure.facts(data);
-            self.local.hits.push(BlobHits { blob: id, findings, facts });
-        }
+        self.shared.sink.blob(id, data);
     }
 
     fn tree(&mut self, id: Id, data: &[u8]) {
@@ -225,24 +216,25 @@ impl Worker<'_, '_> {
     }
 }
 
-/// Decodes every pack and loose object in `table`, scanning blobs with
-/// `engine`. `open_repo` opens a fresh `git2` handle (one per thread: libgit2
+/// Decodes every pack and loose object in `table`, handing text blobs to
+/// `sink`. `open_repo` opens a fresh `git2` handle (one per thread: libgit2
 /// handles are not `Sync`).
 pub fn decode_all(
     table: &ObjectTable,
-    detector: &Detector,
+    sink: &dyn ObjectSink,
     options: &DecodeOptions<'_>,
     open_repo: &(dyn Fn() -> Result<git2::Repository, git2::Error> + Sync),
 ) -> Decoded {
     let shared = Shared {
         table,
-        detector,
+        sink,
         options,
         decoded: (0..table.len().div_ceil(64)).map(|_| AtomicU64::new(0)).collect(),
         merged: Mutex::default(),
     };
     let mut failures = Vec::new();
-    let interrupt = crate::interrupt::flag();
+    let never = AtomicBool::new(false);
+    let interrupt = options.cancel.unwrap_or(&never);
     for pack in &table.packs {
         if interrupt.load(Ordering::Relaxed) {
             break;
@@ -260,7 +252,6 @@ pub fn decode_all(
     let local = shared.merged.into_inner().unwrap_or_else(|e| e.into_inner());
     Decoded {
         graph: GraphBuilder::concat(local.graphs),
-        hits: local.hits,
         counts: local.counts,
         decoded: shared.decoded,
         absent: local.absent,

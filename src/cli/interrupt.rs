@@ -1,19 +1,19 @@
 //! Ctrl-C: the first one asks the scan to stop and report what it found so
-//! far (exit code 130); a second one ends the process at once. Sources poll
-//! [`requested`] between files and objects.
+//! far (exit code 130); a second one ends the process at once. Sources are
+//! handed the [`flag`] in their options and poll it between files and
+//! objects; nothing below the command line reads it on its own.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+use super::output::exit;
 
-/// Exit code after an interruption (128 + SIGINT), as shells report it.
-pub const EXIT_CODE: u8 = 130;
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// Installs the handler; harmless if one is already installed.
 pub fn install() {
     let _ = ctrlc::set_handler(|| {
         if INTERRUPTED.swap(true, Ordering::SeqCst) {
-            std::process::exit(i32::from(EXIT_CODE));
+            std::process::exit(i32::from(exit::INTERRUPTED));
         }
         eprintln!("\nleakhound: interrupted: finishing with what was found so far (Ctrl-C again to quit now)");
     });
@@ -24,7 +24,7 @@ pub fn requested() -> bool {
     INTERRUPTED.load(Ordering::Relaxed)
 }
 
-/// The flag itself, for libraries that poll an `AtomicBool` (gix-pack).
+/// The flag itself, for the sources and libraries that poll it.
 pub fn flag() -> &'static AtomicBool {
     &INTERRUPTED
 }

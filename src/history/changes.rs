@@ -9,8 +9,8 @@ use std::time::Instant;
 
 use anyhow::Result;
 
+use super::attribution::commit_info;
 use crate::detect::Detector;
-use crate::enrich::attribution::commit_info;
 use crate::finding::Finding;
 use crate::outcome::{ScanOutcome, Skip, SkipReason, Stats, count_by_reason, duration_ms};
 use crate::source::git::diff::{ChangedText, DiffSkips, range_changes, staged_changes};

@@ -1,0 +1,68 @@
+//! `leakhound rules list|check`: what is detected, and a user's own rules
+//! checked against their examples.
+
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Result;
+
+use crate::config::Config;
+use crate::engine::selftest;
+
+use crate::cli::args::{ListFormat, RulesCommand};
+use crate::cli::output::exit;
+use crate::cli::settings::load_rules;
+
+pub fn run(command: RulesCommand) -> Result<u8> {
+    match command {
+        RulesCommand::List { format } => list(format),
+        RulesCommand::Check { file } => check(&file),
+    }
+}
+
+fn check(file: &Path) -> Result<u8> {
+    let mut config = Config::load(Some(file), Path::new("."))?;
+    let mut rules = load_rules()?;
+    let builtin: Vec<String> = rules.rules().iter().map(|r| r.spec.id.clone()).collect();
+    config.apply_to_rules(&mut rules)?;
+    for warning in &config.warnings {
+        eprintln!("leakhound: warning: {warning}");
+    }
+    let custom = Arc::new(rules.subset(|r| !builtin.contains(&r.spec.id)));
+    let failures = selftest::check_examples(&custom);
+    for f in &failures {
+        eprintln!("leakhound: {}: {}: {}", file.display(), f.rule_id, f.message);
+    }
+    println!("{}: {} rule(s), {} example problem(s)", file.display(), custom.len(), failures.len());
+    Ok(if failures.is_empty() { exit::CLEAN } else { exit::ERROR })
+}
+
+fn list(format: ListFormat) -> Result<u8> {
+    let rules = load_rules()?;
+    let mut out = BufWriter::new(io::stdout().lock());
+    match format {
+        ListFormat::Text => {
+            let width = rules.rules().iter().map(|r| r.spec.id.len()).max().unwrap_or(0);
+            let pwidth = rules.rules().iter().map(|r| r.spec.provider.len()).max().unwrap_or(0);
+            for rule in rules.rules() {
+                writeln!(out, "{:width$}  {:pwidth$}  {}", rule.spec.id, rule.spec.provider, rule.spec.name)?;
+            }
+        }
+        ListFormat::Json => {
+            for rule in rules.rules() {
+                let row = serde_json::json!({
+                    "id": rule.spec.id,
+                    "provider": rule.spec.provider,
+                    "name": rule.spec.name,
+                    "kind": rule.spec.kind,
+                    "severity": rule.spec.severity,
+                    "rotate_url": rule.spec.rotate_url,
+                });
+                writeln!(out, "{row}")?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(exit::CLEAN)
+}

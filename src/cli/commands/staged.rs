@@ -1,0 +1,29 @@
+//! `leakhound staged`: what the next commit would add, for pre-commit hooks.
+
+use anyhow::Result;
+
+use crate::history::changes::scan_staged;
+use crate::source::git::GitRepo;
+
+use crate::cli::args::StagedArgs;
+use crate::cli::output::exit;
+use crate::cli::settings::Session;
+
+pub fn run(args: StagedArgs) -> Result<u8> {
+    let repo = GitRepo::open(&args.repo)?;
+    let Some(work_tree) = repo.repo.workdir() else {
+        anyhow::bail!("{} is a bare repository: it has nothing staged", repo.open_path.display());
+    };
+    let mut session = Session::start(work_tree, &args.output, None)?;
+    session.title = format!("staged changes in {}", session.title);
+    let outcome = scan_staged(work_tree, &session.detector)?;
+    let code = session.finish(outcome, &args.verify, &args.output)?;
+    if code == exit::FINDINGS {
+        eprintln!(
+            "\nleakhound: this commit would add the secrets above. Remove each from the file and `git add` it again \
+             (or `git restore --staged <file>` to unstage it). If a key was ever pushed or shared, rotate it: \
+             the rotate link is above. To commit anyway: git commit --no-verify"
+        );
+    }
+    Ok(code)
+}

@@ -1,0 +1,53 @@
+//! The command line. `args` holds what the user can type (one definition
+//! per flag), `settings` turns it and the configuration into what a run
+//! needs, `commands/` has one file per subcommand, and `output` writes the
+//! report and picks the exit code. This file only dispatches.
+
+mod args;
+mod commands;
+mod interrupt;
+mod output;
+mod settings;
+
+use std::io;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{CommandFactory, Parser};
+
+pub use args::Cli;
+use args::Command;
+pub use output::exit;
+
+/// Parses arguments, runs the command, and maps the outcome to an exit code.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    interrupt::install();
+    match dispatch(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("leakhound: error: {error:#}");
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Scan(args) => commands::scan::run(args),
+        Command::Git(args) => commands::git::run(args),
+        Command::Merge(args) => commands::merge::run(args),
+        Command::Staged(args) => commands::staged::run(args),
+        Command::Baseline(command) => commands::baseline::run(command),
+        Command::Hook(command) => commands::hook::run(command),
+        Command::Rules(command) => commands::rules::run(command),
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "leakhound", &mut io::stdout());
+            Ok(exit::CLEAN)
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command()).render(&mut io::stdout())?;
+            Ok(exit::CLEAN)
+        }
+    }
+}

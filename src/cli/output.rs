@@ -1,0 +1,86 @@
+//! The end of every run: the report written (atomically when to a file),
+//! colour decided, and the exit code chosen. Every exit code leakhound
+//! returns is defined here, the interrupt's included.
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::config::FailOn;
+use crate::outcome::ScanOutcome;
+use crate::report::{self, ReportOptions};
+use crate::rules::RuleSet;
+
+use super::args::{ColorChoice, OutputArgs};
+
+/// Exit codes are part of the interface: CI steps and hooks branch on them.
+pub mod exit {
+    /// Nothing found, everything readable.
+    pub const CLEAN: u8 = 0;
+    /// Findings (as `--fail-on` counts them).
+    pub const FINDINGS: u8 = 1;
+    /// Bad arguments, or an input that could not be read.
+    pub const ERROR: u8 = 2;
+    /// Ctrl-C: 128 + SIGINT, as shells report it.
+    pub const INTERRUPTED: u8 = 130;
+}
+
+/// 2 when something could not be read (the scan is incomplete), else 1 when
+/// a finding `--fail-on` counts was found, else 0.
+pub fn exit_code(outcome: &ScanOutcome, fail_on: FailOn) -> u8 {
+    if outcome.has_errors() {
+        exit::ERROR
+    } else if outcome.findings.iter().any(|f| fail_on.fails(f)) {
+        exit::FINDINGS
+    } else {
+        exit::CLEAN
+    }
+}
+
+/// Writes the report where `args` says, in its format and colour.
+pub fn emit(outcome: &ScanOutcome, rules: &RuleSet, args: &OutputArgs, title: &str) -> Result<()> {
+    let to_terminal = args.output.is_none() && io::stdout().is_terminal();
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    };
+    let options = ReportOptions {
+        format: args.format,
+        show_secrets: args.show_secrets,
+        show_suppressed: args.show_suppressed,
+        color,
+        html_show_secrets: args.html_show_secrets,
+        title: title.to_string(),
+    };
+    match &args.output {
+        Some(path) => write_atomically(path, |out| report::write(out, outcome, rules, &options)),
+        None => {
+            let mut out = BufWriter::new(io::stdout().lock());
+            let written = report::write(&mut out, outcome, rules, &options).and_then(|()| out.flush());
+            // A closed pipe (`leakhound scan | head`) is not an error worth a message.
+            if let Err(e) = written
+                && e.kind() != io::ErrorKind::BrokenPipe
+            {
+                return Err(e).context("cannot write to standard output");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Writes `path` through a temporary file beside it, renamed into place: a
+/// reader (or a CI upload step) never sees a half-written report.
+fn write_atomically(path: &Path, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let temp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot create a report file in {}", dir.display()))?;
+    let mut out = BufWriter::new(temp);
+    write(&mut out)
+        .and_then(|()| out.flush())
+        .with_context(|| format!("cannot write report file {}", path.display()))?;
+    let temp = out.into_inner().map_err(|e| e.into_error())?;
+    temp.persist(path).with_context(|| format!("cannot write report file {}", path.display()))?;
+    Ok(())
+}
