@@ -84,20 +84,31 @@ impl FailOn {
     }
 }
 
+/// A size that could not be read (`--max-file-size`, `max_file_size`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SizeError {
+    #[error("`{0}` is not a size: use bytes or a K/M/G suffix")]
+    NotASize(String),
+    #[error("unknown size unit `{0}`: use K, M or G")]
+    UnknownUnit(String),
+    #[error("`{0}` is too large")]
+    TooLarge(String),
+}
+
 /// Parses `1048576`, `512K`, `25M`, `1G` (binary units; `KiB`/`MB` also accepted).
-pub fn parse_size(text: &str) -> Result<u64, String> {
+pub fn parse_size(text: &str) -> Result<u64, SizeError> {
     let text = text.trim();
     let digits_end = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     let (number, unit) = text.split_at(digits_end);
-    let number: u64 = number.parse().map_err(|_| format!("`{text}` is not a size: use bytes or a K/M/G suffix"))?;
+    let number: u64 = number.parse().map_err(|_| SizeError::NotASize(text.into()))?;
     let multiplier: u64 = match unit.trim().to_ascii_uppercase().as_str() {
         "" | "B" => 1,
         "K" | "KB" | "KIB" => 1 << 10,
         "M" | "MB" | "MIB" => 1 << 20,
         "G" | "GB" | "GIB" => 1 << 30,
-        other => return Err(format!("unknown size unit `{other}`: use K, M or G")),
+        other => return Err(SizeError::UnknownUnit(other.into())),
     };
-    number.checked_mul(multiplier).ok_or_else(|| format!("`{text}` is too large"))
+    number.checked_mul(multiplier).ok_or_else(|| SizeError::TooLarge(text.into()))
 }
 
 /// A loaded configuration.

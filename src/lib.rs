@@ -1,21 +1,27 @@
 //! leakhound: a secret scanner for AI-provider and cloud API keys.
 //!
-//! Data flows one way, and the modules follow it:
+//! Data flows one way, and the modules follow it (`ARCHITECTURE.md` draws it):
 //!
-//! - [`source`]: where bytes come from (filesystem tree, stdin, git history);
+//! - [`rules`]: the detectors, as data (`rules/*.toml`, embedded), loaded and validated;
+//! - [`source`]: where bytes come from (filesystem tree, stdin, git packs and diffs); knows no rules;
 //! - [`engine`]: bytes in, matches out (keyword prefilter, regex confirm, filters);
-//! - [`detect`]: the engine plus per-blob enrichment: bytes and a path in, findings out;
-//! - [`rules`]: the detectors, as data (`rules/*.toml`, embedded);
-//! - [`finding`]: the one record every mode produces;
-//! - [`scan`]: wires a source to the engine and collects findings and stats;
-//! - [`enrich`]: what is added to findings (client-side exposure, git attribution);
-//! - [`audit`]: the full-history git audit, end to end;
-//! - [`org`]: many repositories: lists, shards, bare clones, merging shard reports;
-//! - [`changes`]: what a commit range or the staged changes add;
+//! - [`decode`]: text decoders (escapes, base64, hex, UTF-16, notebooks, source maps, archives);
+//! - [`detect`]: the engine and decoders on one blob and its path: findings out;
+//! - [`finding`]: the one record every mode produces (a leaf);
+//! - [`outcome`]: what a run produced: findings, skips, stats, notes;
+//! - [`enrich`]: client-side exposure and suppression;
 //! - [`verify`]: asking providers whether found keys still work (`--verify`);
-//! - [`report`]: redaction and the renderers (text, json, jsonl);
+//! - [`report`]: masking (once) and the renderers (text, json, jsonl, sarif, html);
 //! - [`config`]: `.leakhound.toml` (untrusted: it can never redirect a key);
-//! - [`cli`]: argument parsing and exit codes.
+//! - [`hook`]: the pre-commit hook file.
+//!
+//! The modes, and the command that runs each:
+//!
+//! - `leakhound scan` → [`scan`] (a tree or stdin through the detector);
+//! - `leakhound git` → [`history::audit`] (whole history, with [`history::attribution`]);
+//! - `leakhound git --range`, `leakhound staged` → [`history::changes`];
+//! - `leakhound git --repos`, `leakhound merge` → [`org`];
+//! - `leakhound baseline`, `hook`, `rules` and the flags → [`cli`] (one file per command).
 
 pub mod cli;
 pub mod config;

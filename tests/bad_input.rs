@@ -13,17 +13,16 @@
 //! each test plants an ordinary key in an ordinary file beside the bad input.
 //! Keys are generated at run time (`common::key`), never committed.
 
-mod common;
+use crate::common;
 
 use std::ffi::OsStr;
 use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-use common::{Run, leakhound};
+use crate::common::{Run, leakhound};
 
 fn scan(dir: &Path, extra: &[&str]) -> (i32, Value, String) {
     let mut args: Vec<&OsStr> = ["scan", "--format", "json"].iter().map(OsStr::new).collect();
@@ -109,8 +108,7 @@ fn hostile_file_names_and_content_reach_the_terminal_escaped() {
     let k = common::key("groq", 5);
     let name = if cfg!(unix) { "evil\x1b[31m\rname.env" } else { "evil.env" };
     fs::write(dir.path().join(name), format!("K={k} \x1b]8;;http://x\x07link\x1b]8;;\x07\r\n")).unwrap();
-    let out =
-        Command::cargo_bin("leakhound").unwrap().args(["scan", "--color", "never"]).arg(dir.path()).output().unwrap();
+    let out = common::command().args(["scan", "--color", "never"]).arg(dir.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(!text.contains('\x1b') && !text.contains('\x07') && !text.contains('\r'), "{text:?}");

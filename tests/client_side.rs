@@ -2,7 +2,7 @@
 //! bundle and its source map, env files, a Python and an Express server):
 //! every finding's `client_side`, `exposure`, `kind` and `header`.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
@@ -175,8 +175,7 @@ fn client_side_keys_are_critical_and_listed_first_in_text() {
         };
         assert_eq!(f["severity"], expected, "{f:#}");
     }
-    let out =
-        Command::cargo_bin("leakhound").unwrap().args(["scan", "--color", "never"]).arg(dir.path()).output().unwrap();
+    let out = common::command().args(["scan", "--color", "never"]).arg(dir.path()).output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     let served = text.find("served to browsers").expect("a client-side section");
     let other = text.find("Other findings:").expect("then the rest");
@@ -190,9 +189,8 @@ fn warnings_fail_the_run_only_with_fail_on_warning() {
     let src = dir.path().join("src");
     std::fs::create_dir(&src).unwrap();
     std::fs::write(src.join("main.ts"), "const key = import.meta.env.VITE_OPENAI_API_KEY;\n").unwrap();
-    let run = |extra: &[&str]| {
-        Command::cargo_bin("leakhound").unwrap().arg("scan").args(extra).arg(dir.path()).output().unwrap().status.code()
-    };
+    let run =
+        |extra: &[&str]| common::command().arg("scan").args(extra).arg(dir.path()).output().unwrap().status.code();
     assert_eq!(run(&[]), Some(0));
     assert_eq!(run(&["--fail-on", "warning"]), Some(1));
     // The same reference in server code is not a finding at all.
@@ -204,9 +202,8 @@ fn warnings_fail_the_run_only_with_fail_on_warning() {
 fn fail_on_critical_ignores_server_side_keys() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("settings.py"), format!("KEY = '{}'\n", common::key("openai-project", 1))).unwrap();
-    let run = |extra: &[&str]| {
-        Command::cargo_bin("leakhound").unwrap().arg("scan").args(extra).arg(dir.path()).output().unwrap().status.code()
-    };
+    let run =
+        |extra: &[&str]| common::command().arg("scan").args(extra).arg(dir.path()).output().unwrap().status.code();
     assert_eq!(run(&[]), Some(1));
     assert_eq!(run(&["--fail-on", "critical"]), Some(0));
     std::fs::write(dir.path().join("app.js"), format!("const k = '{}';\n", common::key("openai-project", 2))).unwrap();
@@ -222,8 +219,7 @@ fn references_alone_are_not_key_findings() {
          requests.get(u, headers={'Authorization': f'Bearer {os.environ[\"TOKEN\"]}'})\n",
     )
     .unwrap();
-    let out =
-        Command::cargo_bin("leakhound").unwrap().args(["scan", "--format", "json"]).arg(dir.path()).output().unwrap();
+    let out = common::command().args(["scan", "--format", "json"]).arg(dir.path()).output().unwrap();
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["findings"], serde_json::json!([]));
     assert_eq!(out.status.code(), Some(0));

@@ -14,9 +14,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use flate2::Compression;
 use flate2::write::GzEncoder;
-mod common;
 
-use common::archive::{raw_zip, zeros_deflate, zip_of};
+use crate::common::archive::{raw_zip, zeros_deflate, zip_of};
 use leakhound::decode::{self, Limits, Member, View};
 use leakhound::engine::{Engine, LineIndex};
 use leakhound::rules::RuleSet;

@@ -1,20 +1,17 @@
 //! End-to-end tests of the git modes (`git`, `git --range`, `staged`,
 //! `hook`) on real repositories built with the git CLI in temp dirs.
 
-mod common;
+use crate::common;
 
-use common::repo::Repo;
+use crate::common::repo::Repo;
 
 use std::fs;
 use std::path::Path;
 use std::process::Command as Std;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn leakhound() -> Command {
-    Command::cargo_bin("leakhound").unwrap()
-}
+use crate::common::command as leakhound;
 
 fn run_json(args: &[&str], dir: &Path) -> (i32, Value) {
     let out = leakhound().args(args).args(["--format", "json"]).current_dir(dir).output().unwrap();

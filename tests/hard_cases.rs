@@ -17,9 +17,9 @@
 //! and `flate2` crates, and the zip bomb from one compressed MiB repeated,
 //! so building it costs nothing.
 
-mod common;
+use crate::common;
 
-use common::archive::{gzip, raw_zip, tar_of, zeros_deflate, zip_of};
+use crate::common::archive::{gzip, raw_zip, tar_of, zeros_deflate, zip_of};
 
 use std::fs;
 use std::path::Path;

@@ -10,14 +10,14 @@
 //! unreadable (1 or 0 when everything was), and still report every key in
 //! the objects that are intact. Keys are generated at run time.
 
-mod common;
+use crate::common;
 
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::repo::Repo;
-use common::{Run, leakhound};
+use crate::common::repo::Repo;
+use crate::common::{Run, leakhound};
 use serde_json::Value;
 
 /// `leakhound git --format json --show-secrets REPO`, killed (failing the

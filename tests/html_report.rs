@@ -8,21 +8,20 @@
 //! by hand; the CLI tests run the binary, with `--verify` answered by a
 //! loopback mock so that the order is decided by real verdicts.
 
-mod common;
+use crate::common;
 
-use common::repo::Repo;
+use crate::common::repo::Repo;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use assert_cmd::Command;
 use scraper::{ElementRef, Html, Selector};
 use serde_json::Value;
 
-use common::key;
-use common::mock::{Mock, Reply, Request};
+use crate::common::key;
+use crate::common::mock::{Mock, Reply, Request};
 use leakhound::detect::Detector;
 use leakhound::finding::{Finding, Verification};
 use leakhound::history::{AuditOptions, audit};
@@ -361,9 +360,7 @@ fn library_renders_masked_findings_in_rotation_order() {
     check_report(&String::from_utf8(page).unwrap(), &fx, rules, &expected, true);
 }
 
-fn leakhound(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("leakhound").unwrap().args(args).current_dir(dir).output().unwrap()
-}
+use crate::common::run_in as leakhound;
 
 fn html_of(out: &std::process::Output) -> String {
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
@@ -427,11 +424,11 @@ fn cli_rotate_first_order_follows_verification() {
         args.push(format!("{provider}={}", mock.url(&format!("/{provider}"))));
     }
     let json_args: Vec<String> = args.iter().map(|a| if a == "html" { "json".into() } else { a.clone() }).collect();
-    let json = Command::cargo_bin("leakhound").unwrap().args(&json_args).arg(".").current_dir(&fx.path).output();
+    let json = common::command().args(&json_args).arg(".").current_dir(&fx.path).output();
     let expected = Expected::from_json(&serde_json::from_slice(&json.unwrap().stdout).unwrap());
     assert!(expected.rows.iter().any(|r| r[2] == "live"), "the mock was not asked");
 
-    let out = Command::cargo_bin("leakhound").unwrap().args(&args).arg(".").current_dir(&fx.path).output().unwrap();
+    let out = common::command().args(&args).arg(".").current_dir(&fx.path).output().unwrap();
     check_report(&html_of(&out), &fx, &rules, &expected, false);
     assert!(mock.requests().iter().all(|r| r.path.ends_with("/models")), "unexpected request");
 }

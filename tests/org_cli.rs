@@ -4,8 +4,6 @@
 //! rotation item per key across repositories, verification reused or done
 //! once per key, SARIF that validates, and the refusals).
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -14,14 +12,12 @@ use std::process::Output;
 use assert_cmd::Command;
 use serde_json::Value;
 
-use common::key;
-use common::mock::{Mock, Reply, Request};
-use common::repo::Repo;
+use crate::common::key;
+use crate::common::mock::{Mock, Reply, Request};
+use crate::common::repo::Repo;
 use leakhound::org::{normalize_id, shard_of};
 
-fn leakhound(dir: &Path, args: &[&str]) -> Output {
-    Command::cargo_bin("leakhound").unwrap().args(args).current_dir(dir).output().unwrap()
-}
+use crate::common::run_in as leakhound;
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

@@ -1,12 +1,12 @@
 //! What integrations rely on: shell completions, the man page, the GitHub
 //! Action and the pre-commit framework hook definition.
 
-use assert_cmd::Command;
+use crate::common;
 
 #[test]
 fn completions_for_bash_zsh_and_fish_name_every_subcommand() {
     for shell in ["bash", "zsh", "fish"] {
-        let out = Command::cargo_bin("leakhound").unwrap().args(["completions", shell]).output().unwrap();
+        let out = common::command().args(["completions", shell]).output().unwrap();
         assert!(out.status.success(), "{shell}");
         let text = String::from_utf8(out.stdout).unwrap();
         for word in ["scan", "git", "staged", "baseline", "verify-timeout", "fail-on"] {
@@ -17,7 +17,7 @@ fn completions_for_bash_zsh_and_fish_name_every_subcommand() {
 
 #[test]
 fn man_page_renders() {
-    let out = Command::cargo_bin("leakhound").unwrap().arg("man").output().unwrap();
+    let out = common::command().arg("man").output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with(".ie") && text.contains(".TH leakhound 1"));
@@ -33,6 +33,6 @@ fn the_action_and_the_pre_commit_hook_call_real_commands() {
     assert!(hooks.contains("id: leakhound") && hooks.contains("entry: leakhound staged"));
     // The subcommands they call exist.
     for args in [&["git", "--help"][..], &["staged", "--help"]] {
-        Command::cargo_bin("leakhound").unwrap().args(args).assert().success();
+        common::command().args(args).assert().success();
     }
 }

@@ -2,7 +2,7 @@
 //! shows more than the prefix and the last 4 characters, fingerprints do
 //! not move when lines do.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -1,7 +1,7 @@
 //! SARIF output validates against the official 2.1.0 schema (a copy is in
 //! fixtures/), in every mode, and never carries a full secret.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;

@@ -2,19 +2,16 @@
 //! with every provider's key planted in realistic files plus decoys, exact
 //! findings, exit codes, redaction, stdin and the inputs it must skip.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-use common::{Planted, expected_rule, render_tree};
+use crate::common::{Planted, expected_rule, render_tree};
 
-fn leakhound() -> Command {
-    Command::cargo_bin("leakhound").unwrap()
-}
+use crate::common::command as leakhound;
 
 /// Renders `fixtures/tree` into a temp dir.
 fn fixture_tree() -> (tempfile::TempDir, Vec<Planted>) {

@@ -2,19 +2,16 @@
 //! comments, `.leakhound.toml` (allow_paths, disabled and custom rules,
 //! errors with line numbers) and `rules check`.
 
-mod common;
+use crate::common;
 
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-use common::key;
+use crate::common::key;
 
-fn leakhound() -> Command {
-    Command::cargo_bin("leakhound").unwrap()
-}
+use crate::common::command as leakhound;
 
 fn scan(dir: &Path, extra: &[&str]) -> (i32, Value, String) {
     let out = leakhound().args(["scan", "--format", "json"]).args(extra).arg(dir).output().unwrap();

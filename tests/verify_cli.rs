@@ -3,7 +3,7 @@
 //! without `--verify`, overrides only to loopback, a repository's config
 //! cannot add or redirect a verification).
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::fs;
@@ -15,8 +15,8 @@ use std::time::Duration;
 use assert_cmd::Command;
 use serde_json::Value;
 
-use common::key;
-use common::mock::{Mock, Reply, Request};
+use crate::common::key;
+use crate::common::mock::{Mock, Reply, Request};
 
 /// What the mock does for one key.
 #[derive(Clone, Copy, Debug)]
@@ -248,7 +248,7 @@ fn fail_on_live_and_the_rotation_report() {
     let mock = provider_mock(HashMap::from([(live.clone(), Behaviour::Live), (dead.clone(), Behaviour::Invalid)]));
     let mut args = vec!["--verify".to_string(), "--fail-on".into(), "live".into(), "--format".into(), "text".into()];
     args.extend(endpoints(&mock));
-    let out = Command::cargo_bin("leakhound").unwrap().arg("scan").args(&args).arg(dir.path()).output().unwrap();
+    let out = common::command().arg("scan").args(&args).arg(dir.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
     let rotate = text.find("Rotate now").expect("rotation section");
@@ -259,7 +259,7 @@ fn fail_on_live_and_the_rotation_report() {
 
     // With the live key gone, --fail-on live passes even though a key remains.
     fs::remove_file(dir.path().join("src/app.js")).unwrap();
-    let out = Command::cargo_bin("leakhound").unwrap().arg("scan").args(&args).arg(dir.path()).output().unwrap();
+    let out = common::command().arg("scan").args(&args).arg(dir.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
 }
 

@@ -1,10 +1,11 @@
-//! The command line. `args` holds what the user can type (one definition
-//! per flag), `settings` turns it and the configuration into what a run
+//! The command line. `args` and `flags` hold what the user can type (one
+//! definition per flag, values checked as typed), `settings` turns it and the configuration into what a run
 //! needs, `commands/` has one file per subcommand, and `output` writes the
 //! report and picks the exit code. This file only dispatches.
 
 mod args;
 mod commands;
+mod flags;
 mod interrupt;
 mod output;
 mod settings;

@@ -30,7 +30,7 @@ use crate::source::git::GitRepo;
 pub use fetch::{FetchOptions, clone_or_fetch};
 pub use list::{Location, RepoEntry, RepoList, display_path, normalize_id, parse_repo_list, read_repo_list};
 pub use merge::{ShardFile, check_verifiable, merge, read_shard, verify_unverified};
-pub use shard::{Shard, select, shard_of};
+pub use shard::{Shard, ShardError, select, shard_of};
 
 /// What happened to one repository, for the progress line.
 #[derive(Debug, Clone)]

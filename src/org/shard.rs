@@ -18,38 +18,53 @@ pub struct Shard {
     pub count: u64,
 }
 
+/// Why a shard could not be chosen; each message says what to type instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ShardError {
+    #[error("the shard count must be at least 1")]
+    NoShards,
+    #[error("shard index {index} is out of range for {count} shards: indexes count from 0 (0 to {})", count - 1)]
+    OutOfRange { index: u64, count: u64 },
+    #[error("`{0}` is not K/N (for example 0/4)")]
+    NotKOfN(String),
+    #[error("`{0}`: the shard index K must be a number")]
+    IndexNotANumber(String),
+    #[error("`{0}`: the shard count N must be a number")]
+    CountNotANumber(String),
+    #[error("environment variable {0} (the shard index) is not set")]
+    EnvUnset(String),
+    #[error("environment variable {var} is `{value}`, not a shard index (0, 1, ...)")]
+    EnvNotAnIndex { var: String, value: String },
+}
+
 impl Shard {
     /// Checks `0 <= index < count`.
-    pub fn new(index: u64, count: u64) -> Result<Shard, String> {
+    pub fn new(index: u64, count: u64) -> Result<Shard, ShardError> {
         if count == 0 {
-            return Err("the shard count must be at least 1".into());
+            return Err(ShardError::NoShards);
         }
         if index >= count {
-            return Err(format!(
-                "shard index {index} is out of range for {count} shards: indexes count from 0 (0 to {})",
-                count - 1
-            ));
+            return Err(ShardError::OutOfRange { index, count });
         }
         Ok(Shard { index, count })
     }
 
     /// Parses `K/N` (`0/4` is the first of four shards).
-    pub fn parse(text: &str) -> Result<Shard, String> {
-        let (k, n) = text.trim().split_once('/').ok_or_else(|| format!("`{text}` is not K/N (for example 0/4)"))?;
-        let k = k.trim().parse::<u64>().map_err(|_| format!("`{text}`: the shard index K must be a number"))?;
-        let n = n.trim().parse::<u64>().map_err(|_| format!("`{text}`: the shard count N must be a number"))?;
+    pub fn parse(text: &str) -> Result<Shard, ShardError> {
+        let (k, n) = text.trim().split_once('/').ok_or_else(|| ShardError::NotKOfN(text.into()))?;
+        let k = k.trim().parse::<u64>().map_err(|_| ShardError::IndexNotANumber(text.into()))?;
+        let n = n.trim().parse::<u64>().map_err(|_| ShardError::CountNotANumber(text.into()))?;
         Shard::new(k, n)
     }
 
     /// Shard K of `count`, K read from environment variable `var` (for
     /// example `JOB_COMPLETION_INDEX` in a Kubernetes Indexed Job).
-    pub fn from_env(var: &str, count: u64) -> Result<Shard, String> {
-        let value =
-            std::env::var(var).map_err(|_| format!("environment variable {var} (the shard index) is not set"))?;
+    pub fn from_env(var: &str, count: u64) -> Result<Shard, ShardError> {
+        let value = std::env::var(var).map_err(|_| ShardError::EnvUnset(var.into()))?;
         let index = value
             .trim()
             .parse::<u64>()
-            .map_err(|_| format!("environment variable {var} is `{value}`, not a shard index (0, 1, ...)"))?;
+            .map_err(|_| ShardError::EnvNotAnIndex { var: var.into(), value: value.clone() })?;
         Shard::new(index, count)
     }
 
@@ -88,7 +103,7 @@ mod tests {
     fn parsing() {
         assert_eq!(Shard::parse("0/4"), Ok(Shard { index: 0, count: 4 }));
         assert_eq!(Shard::parse(" 3 / 4 "), Ok(Shard { index: 3, count: 4 }));
-        assert!(Shard::parse("4/4").unwrap_err().contains("count from 0"));
+        assert!(Shard::parse("4/4").unwrap_err().to_string().contains("count from 0"));
         assert!(Shard::parse("1/0").is_err());
         assert!(Shard::parse("1").is_err());
         assert!(Shard::parse("a/2").is_err());

@@ -5,8 +5,6 @@
 //! fixtures readable and lets each test know exactly which key it planted,
 //! where, and which rule must report it.
 
-#![allow(dead_code)] // each test binary uses a different part
-
 pub mod archive;
 pub mod mock;
 pub mod repo;
@@ -255,6 +253,16 @@ pub struct Run {
     pub elapsed: Duration,
 }
 
+/// The binary under test, ready for arguments.
+pub fn command() -> Command {
+    Command::cargo_bin("leakhound").unwrap()
+}
+
+/// Runs `leakhound ARGS` in `dir`.
+pub fn run_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    command().args(args).current_dir(dir).output().unwrap()
+}
+
 /// Runs `leakhound ARGS`; a run longer than `timeout_secs` is killed and
 /// fails the test (a hang guard), and so does a panic.
 pub fn leakhound<I, S>(args: I, timeout_secs: u64) -> Run
@@ -263,12 +271,7 @@ where
     S: AsRef<OsStr>,
 {
     let started = Instant::now();
-    let out = Command::cargo_bin("leakhound")
-        .unwrap()
-        .args(args)
-        .timeout(Duration::from_secs(timeout_secs))
-        .output()
-        .unwrap();
+    let out = command().args(args).timeout(Duration::from_secs(timeout_secs)).output().unwrap();
     let elapsed = started.elapsed();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(elapsed < Duration::from_secs(timeout_secs), "killed after {timeout_secs} s (a hang?): {stderr}");

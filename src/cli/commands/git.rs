@@ -63,7 +63,7 @@ fn run_list(list_file: &Path, args: GitArgs) -> Result<u8> {
     }
     let shard = match (args.repos.shard, &args.repos.shard_index_env, args.repos.shard_count) {
         (Some(shard), _, _) => Some(shard),
-        (None, Some(var), Some(count)) => Some(Shard::from_env(var, count).map_err(anyhow::Error::msg)?),
+        (None, Some(var), Some(count)) => Some(Shard::from_env(var, count)?),
         _ => None,
     };
     let entries = match shard {

@@ -1,0 +1,22 @@
+//! The integration suite, one binary (ripgrep's pattern): every file here is
+//! a module, and `common/` holds the helpers they share (the binary under
+//! test, generated keys, fixture repositories, archives, a mock provider).
+
+mod common;
+
+mod bad_input;
+mod client_side;
+mod decode_unit;
+mod engine;
+mod git_cli;
+mod hard_cases;
+mod hostile_git;
+mod html_report;
+mod org_cli;
+mod packaging;
+mod properties;
+mod rules;
+mod sarif;
+mod scan_cli;
+mod suppress_cli;
+mod verify_cli;
