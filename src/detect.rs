@@ -11,7 +11,7 @@ use crate::decode;
 use crate::engine::{Engine, LineIndex, Match, Newline};
 use crate::enrich::exposure::{ContentFacts, ExposureRules};
 use crate::enrich::suppress::inline_allows;
-use crate::finding::{Finding, fingerprint, secret_hash, snippet};
+use crate::finding::{Companion, Finding, fingerprint, secret_hash, snippet};
 use crate::rules::RuleSet;
 
 pub struct Detector {
@@ -192,6 +192,10 @@ fn finding_from_match(engine: &Engine, m: &Match, haystack: &[u8], path: &str, l
         exposure: None,
         decoded: Vec::new(),
         note: None,
+        companion: rule.spec.companion.as_ref().and_then(|c| {
+            let value = rule.find_companion(haystack, m.start, m.end)?;
+            Some(Companion { name: c.name.clone(), value: String::from_utf8_lossy(value).into_owned() })
+        }),
         header: m.header.map(|(s, e)| String::from_utf8_lossy(&haystack[s..e]).into_owned()),
         severity: rule.spec.severity,
         confidence: m.confidence,

@@ -49,6 +49,10 @@ pub struct Finding {
     /// notebook's `cell 3`.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub note: Option<String>,
+    /// The public half of a two-part credential found beside the secret
+    /// (a Twilio account SID next to its auth token): one finding names both.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub companion: Option<Companion>,
     /// The HTTP header the secret is hardcoded in (`Authorization`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub header: Option<String>,
@@ -90,6 +94,15 @@ impl Status {
             Status::Unknown => "unknown",
         }
     }
+}
+
+/// The public half of a two-part credential. It is not a secret on its own
+/// (an account id, a public key), so it is shown as found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Companion {
+    /// What it is, in words (`account SID`).
+    pub name: String,
+    pub value: String,
 }
 
 /// The outcome of one verification request. JSON names are public.

@@ -176,6 +176,9 @@ fn write_groups(out: &mut dyn Write, findings: &[Finding], style: &Style) -> io:
                     if git.branches.is_empty() { "none".to_string() } else { for_terminal(&git.branches.join(", ")) }
                 )?;
             }
+            if let Some(companion) = &f.companion {
+                writeln!(out, "      with its {} {}", for_terminal(&companion.name), for_terminal(&companion.value))?;
+            }
             if let Some(header) = &f.header {
                 writeln!(out, "      hardcoded in the {} header", for_terminal(header))?;
             }

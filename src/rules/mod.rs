@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use regex::bytes::{Regex, RegexBuilder};
 
 pub use crate::finding::{Confidence, Severity};
-pub use spec::{Companion, RuleSpec};
+pub use spec::{CompanionSpec, RuleSpec};
 
 mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
@@ -54,6 +54,8 @@ pub struct Rule {
     exclude: Vec<Regex>,
     exclude_before: Vec<Regex>,
     confident_if: Vec<Regex>,
+    /// Compiled on first use, as `regex` is.
+    companion: OnceLock<Option<Regex>>,
 }
 
 impl Rule {
@@ -67,17 +69,15 @@ impl Rule {
         }
         // Validate the pattern now (cheaply, by parsing) so a broken rule is
         // an error at load time, not a surprise on the first hit.
-        regex_syntax::ParserBuilder::new()
-            .unicode(false)
-            .utf8(false)
-            .build()
-            .parse(&spec.pattern)
-            .map_err(|e| invalid(format!("invalid pattern: {e}")))?;
+        parse_pattern(&spec.pattern).map_err(|e| invalid(format!("invalid pattern: {e}")))?;
         if let Some(verify) = &spec.verify {
             verify.validate().map_err(&invalid)?;
         }
-        if let Some(companion) = &spec.companion {
-            build_regex(&companion.pattern).map_err(|e| invalid(format!("invalid `companion.pattern`: {e}")))?;
+        if let Some(c) = &spec.companion {
+            parse_pattern(&c.pattern).map_err(|e| invalid(format!("invalid `companion.pattern`: {e}")))?;
+        }
+        if spec.companion.is_none() && spec.verify.as_ref().is_some_and(|v| v.uses_companion()) {
+            return Err(invalid("verify uses the companion, but the rule has no `[rule.companion]`".into()));
         }
         let compile_list = |list: &[String], field: &str| -> Result<Vec<Regex>, RuleError> {
             list.iter().map(|p| build_regex(p).map_err(|e| invalid(format!("invalid `{field}` regex: {e}")))).collect()
@@ -93,6 +93,7 @@ impl Rule {
             exclude,
             exclude_before,
             confident_if,
+            companion: OnceLock::new(),
         })
     }
 
@@ -139,6 +140,24 @@ impl Rule {
         self.exclude_before.iter().any(|r| r.is_match(before))
     }
 
+    /// The public half of a two-part credential nearest to the secret at
+    /// `start..end` of `haystack`, within the rule's `companion.within`.
+    pub fn find_companion<'h>(&self, haystack: &'h [u8], start: usize, end: usize) -> Option<&'h [u8]> {
+        let spec = self.spec.companion.as_ref()?;
+        let regex = self.companion.get_or_init(|| build_regex(&spec.pattern).ok()).as_ref()?;
+        let from = start.saturating_sub(spec.within);
+        let to = end.saturating_add(spec.within).min(haystack.len());
+        let window = &haystack[from..to];
+        let (secret_start, secret_end) = (start - from, end - from);
+        regex
+            .captures_iter(window)
+            .filter_map(|c| c.name("value").or_else(|| c.get(0)))
+            // Never the secret itself, nor a piece of it.
+            .filter(|m| m.end() <= secret_start || m.start() >= secret_end)
+            .min_by_key(|m| if m.end() <= secret_start { secret_start - m.end() } else { m.start() - secret_end })
+            .map(|m| m.as_bytes())
+    }
+
     pub fn confidence_for(&self, secret: &[u8]) -> Confidence {
         if self.confident_if.iter().any(|r| r.is_match(secret)) { Confidence::High } else { self.spec.confidence }
     }
@@ -148,6 +167,11 @@ fn parse(origin: &str, text: &str) -> Result<Vec<RuleSpec>, RuleError> {
     let file: spec::RuleFile =
         toml::from_str(text).map_err(|e| RuleError::Toml { origin: origin.to_string(), message: e.to_string() })?;
     Ok(file.rule)
+}
+
+/// Checks a pattern's syntax without compiling it (cheap, at load time).
+fn parse_pattern(pattern: &str) -> Result<(), regex_syntax::Error> {
+    regex_syntax::ParserBuilder::new().unicode(false).utf8(false).build().parse(pattern).map(|_| ())
 }
 
 fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
@@ -195,11 +219,7 @@ impl RuleSet {
                 ));
             }
             let rule = Rule::new(spec, origin)?;
-            build_regex(&rule.spec.pattern).map_err(|e| RuleError::Invalid {
-                origin: origin.to_string(),
-                id: rule.spec.id.clone(),
-                message: format!("pattern does not compile: {e}"),
-            })?;
+            RuleSet { rules: vec![rule.clone()] }.compile_all()?;
             self.add(rule)?;
         }
         Ok(warnings)
@@ -225,11 +245,14 @@ impl RuleSet {
     /// Compiles every pattern now (validation, `rules check`, tests).
     pub fn compile_all(&self) -> Result<(), RuleError> {
         for rule in &self.rules {
-            build_regex(&rule.spec.pattern).map_err(|e| RuleError::Invalid {
-                origin: rule.origin.clone(),
-                id: rule.spec.id.clone(),
-                message: format!("pattern does not compile: {e}"),
-            })?;
+            let companion = rule.spec.companion.as_ref().map(|c| c.pattern.as_str());
+            for pattern in std::iter::once(rule.spec.pattern.as_str()).chain(companion) {
+                build_regex(pattern).map_err(|e| RuleError::Invalid {
+                    origin: rule.origin.clone(),
+                    id: rule.spec.id.clone(),
+                    message: format!("pattern does not compile: {e}"),
+                })?;
+            }
         }
         Ok(())
     }

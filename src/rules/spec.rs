@@ -58,7 +58,7 @@ pub struct RuleSpec {
     /// The public half of a two-part credential (a Twilio account SID
     /// beside its auth token): never a finding alone, named in the secret's.
     #[serde(default)]
-    pub companion: Option<Companion>,
+    pub companion: Option<CompanionSpec>,
     /// How to check a found secret with its provider (built-in rules only).
     #[serde(default)]
     pub verify: Option<super::verify_spec::VerifySpec>,
@@ -83,7 +83,7 @@ pub struct Context {
 /// Where to look for the public half of a two-part credential.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Companion {
+pub struct CompanionSpec {
     /// What the half is, in words (`account SID`, `public key`).
     pub name: String,
     /// Regex for the half; its group `value`, or the whole match.

@@ -22,7 +22,7 @@ use sha2::Digest;
 
 use crate::finding::{Finding, Verification};
 use crate::outcome::VerifyStats;
-use crate::rules::verify_spec::{AWS_STS, Status, VerifySpec};
+use crate::rules::verify_spec::{self, AWS_STS, Status, VerifySpec};
 use crate::rules::{Rule, RuleSet};
 
 use self::cache::Cache;
@@ -63,6 +63,9 @@ struct Job<'r> {
     /// The other half of a two-part credential (an AWS secret access key
     /// for an access key id), when the rule's check needs one.
     pair: Option<String>,
+    /// The public half found beside the secret, for rules whose check
+    /// needs it (`{companion}`, `{basic:companion:secret}`).
+    companion: Option<String>,
     cache_key: String,
 }
 
@@ -78,9 +81,7 @@ pub fn verify(findings: &mut [Finding], rules: &RuleSet, options: &mut VerifyOpt
         };
         let job = match rule.spec.verify.as_ref().and_then(|v| v.pair.as_deref()) {
             Some(pair_rule) => paired_job(findings, i, rule, pair_rule),
-            None => {
-                Job { rule, secret: f.secret.clone(), pair: None, cache_key: cache::key(&f.rule_id, &f.secret_sha256) }
-            }
+            None => single_job(f, rule),
         };
         job_of.push(Some(job.cache_key.clone()));
         jobs.entry(job.cache_key.clone()).or_insert(job);
@@ -125,6 +126,20 @@ pub fn verify(findings: &mut [Finding], rules: &RuleSet, options: &mut VerifyOpt
     Ok(stats)
 }
 
+/// The job for one secret (with its companion, when the check uses it: the
+/// same key beside two different account ids is two checks).
+fn single_job<'r>(f: &Finding, rule: &'r Rule) -> Job<'r> {
+    let companion = match &f.companion {
+        Some(c) if rule.spec.verify.as_ref().is_some_and(|v| v.uses_companion()) => Some(c.value.clone()),
+        _ => None,
+    };
+    let cache_key = match &companion {
+        Some(c) => cache::key(&f.rule_id, &hex::encode(sha2::Sha256::digest(format!("{}:{c}", f.secret_sha256)))),
+        None => cache::key(&f.rule_id, &f.secret_sha256),
+    };
+    Job { rule, secret: f.secret.clone(), pair: None, companion, cache_key }
+}
+
 /// The job for half of a two-part credential: paired with the nearest
 /// finding of `pair_rule` in the same file (by line), ordered so both halves
 /// produce the same job; without a partner, a job that reports why.
@@ -135,7 +150,7 @@ fn paired_job<'r>(findings: &[Finding], i: usize, rule: &'r Rule, pair_rule: &st
         .filter(|o| o.rule_id == pair_rule && o.path == f.path && o.repository == f.repository)
         .min_by_key(|o| (o.line.abs_diff(f.line), o.line));
     let Some(partner) = partner else {
-        return Job { rule, secret: f.secret.clone(), pair: None, cache_key: cache::key(&f.rule_id, &f.secret_sha256) };
+        return single_job(f, rule);
     };
     // The half whose rule names the other as `pair` in the same way comes
     // first; sorting by rule id makes both halves agree.
@@ -145,6 +160,7 @@ fn paired_job<'r>(findings: &[Finding], i: usize, rule: &'r Rule, pair_rule: &st
         rule,
         secret: first.secret.clone(),
         pair: Some(second.secret.clone()),
+        companion: None,
         cache_key: cache::key(&format!("{}+{}", first.rule_id, second.rule_id), &pair_hash),
     }
 }
@@ -199,7 +215,12 @@ fn check(client: &Client, job: &Job, options: &VerifyOptions, requests: &AtomicU
     if let Some(reason) = &spec.unavailable {
         return unknown(reason.clone(), None);
     }
-    let Some(url) = request_url(spec, &job.rule.spec.provider, &options.overrides, &job.secret) else {
+    if spec.uses_companion() && job.companion.is_none() {
+        let name = job.rule.spec.companion.as_ref().map_or("other half", |c| c.name.as_str());
+        return unknown(format!("not verified: the {name} was not found near the key"), None);
+    }
+    let companion = job.companion.as_deref();
+    let Some(url) = request_url(spec, &job.rule.spec.provider, &options.overrides, &job.secret, companion) else {
         return unknown("the rule's verification URL is invalid".into(), None);
     };
     let (headers, body): (BTreeMap<String, String>, Option<String>) = match spec.scheme.as_deref() {
@@ -220,10 +241,11 @@ fn check(client: &Client, job: &Job, options: &VerifyOptions, requests: &AtomicU
             );
             (aws::sts_headers(&job.secret, pair, &amz_date).into_iter().collect(), Some(aws::STS_BODY.to_string()))
         }
-        _ => (
-            spec.headers.iter().map(|(k, v)| (k.clone(), v.replace("{secret}", &job.secret))).collect(),
-            spec.body.as_ref().map(|b| b.replace("{secret}", &job.secret)),
-        ),
+        _ => {
+            let as_is = |text: &str| text.to_string();
+            let fill = |template: &str| verify_spec::fill(template, &job.secret, companion, &as_is).unwrap_or_default();
+            (spec.headers.iter().map(|(k, v)| (k.clone(), fill(v))).collect(), spec.body.as_deref().map(fill))
+        }
     };
     let method = if spec.scheme.as_deref() == Some(AWS_STS) { "POST" } else { spec.method.as_str() };
     let mut attempt = 0;
@@ -266,10 +288,17 @@ fn check(client: &Client, job: &Job, options: &VerifyOptions, requests: &AtomicU
     }
 }
 
-/// The official URL (with `{secret}` filled in, for the few providers that
-/// take it in the query), or its loopback override.
-fn request_url(spec: &VerifySpec, provider: &str, overrides: &[EndpointOverride], secret: &str) -> Option<String> {
-    let official = url::Url::parse(&spec.url.replace("{secret}", &url_encode(secret))).ok()?;
+/// The official URL (with `{secret}` and `{companion}` filled in, for the
+/// few providers that take them in the path or query; the host is fixed by
+/// `VerifySpec::validate`), or its loopback override.
+fn request_url(
+    spec: &VerifySpec,
+    provider: &str,
+    overrides: &[EndpointOverride],
+    secret: &str,
+    companion: Option<&str>,
+) -> Option<String> {
+    let official = url::Url::parse(&verify_spec::fill(&spec.url, secret, companion, &url_encode)?).ok()?;
     if official.scheme() != "https" {
         return None;
     }
@@ -279,8 +308,18 @@ fn request_url(spec: &VerifySpec, provider: &str, overrides: &[EndpointOverride]
     })
 }
 
+/// Percent-encodes all but RFC 3986's unreserved characters and `:` (a
+/// Telegram bot token `123:AA...` goes into the path as it is).
 fn url_encode(text: &str) -> String {
-    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~:".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn now_rfc3339() -> String {
