@@ -44,10 +44,76 @@ pub fn rejects(rule: &Rule, secret: &[u8], haystack: &[u8], start: usize, end: u
     {
         return true;
     }
+    let before = same_line_before(haystack, start);
     rule.is_excluded(secret)
         || is_placeholder(rule, secret)
         || is_templated(haystack, start, end)
-        || rule.is_excluded_by_prefix(same_line_before(haystack, start))
+        || rule.is_excluded_by_prefix(before)
+        || rule.is_excluded_nearby(haystack, start, end)
+        || (rule.is_context_rule() && (names_an_identifier(before) || is_url_username(haystack, start, end)))
+}
+
+/// Words a name ends with when its value identifies something rather than
+/// granting access: a prefix-less rule's 32 hex next to `POSTMARK_MESSAGE_ID=`
+/// or `WANDB_RUN_COMMIT=` is an id or a hash, whatever provider is named.
+const IDENTIFIER_NAMES: &[&[u8]] = &[
+    b"id",
+    b"ids",
+    b"uuid",
+    b"guid",
+    b"commit",
+    b"sha",
+    b"sha1",
+    b"sha256",
+    b"hash",
+    b"digest",
+    b"checksum",
+    b"etag",
+    b"revision",
+    b"nonce",
+    b"salt",
+    b"fingerprint",
+    b"version",
+];
+
+/// Whether the text before a value ends with `NAME=`, `NAME: "`, `"name": "`
+/// (any quoting) whose last word is in [`IDENTIFIER_NAMES`].
+fn names_an_identifier(before: &[u8]) -> bool {
+    let trimmed = before.trim_ascii_end();
+    let trimmed =
+        trimmed.strip_suffix(b"\"").or_else(|| trimmed.strip_suffix(b"'")).unwrap_or(trimmed).trim_ascii_end();
+    let Some(name) = trimmed.strip_suffix(b"=").or_else(|| trimmed.strip_suffix(b":")) else { return false };
+    let name = without_type_annotation(name.trim_ascii_end());
+    let name = name.strip_suffix(b"\"").or_else(|| name.strip_suffix(b"'")).unwrap_or(name);
+    // The last word of the name, split at `_`, `-`, `.` and case changes.
+    let mut start = name.len();
+    while start > 0 {
+        let b = name[start - 1];
+        if !b.is_ascii_alphanumeric() {
+            break;
+        }
+        start -= 1;
+        if b.is_ascii_uppercase() && start > 0 && name[start - 1].is_ascii_lowercase() {
+            break;
+        }
+    }
+    let word = &name[start..];
+    !word.is_empty() && IDENTIFIER_NAMES.iter().any(|w| word.eq_ignore_ascii_case(w))
+}
+
+/// `wandbRunCommit: string` (TypeScript, Kotlin, Python hints) is the name
+/// `wandbRunCommit`.
+fn without_type_annotation(name: &[u8]) -> &[u8] {
+    let Some(colon) = memchr::memrchr(b':', name) else { return name };
+    let (head, ty) = (name[..colon].trim_ascii_end(), name[colon + 1..].trim_ascii());
+    let is_type = !ty.is_empty() && ty.iter().all(|b| b.is_ascii_alphanumeric() || b"_<>[].|&?".contains(b));
+    if is_type && head.last().is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_') { head } else { name }
+}
+
+/// `scheme://VALUE@host`: the user name of a URL (a Sentry DSN's public
+/// key), not a password.
+fn is_url_username(haystack: &[u8], start: usize, end: usize) -> bool {
+    haystack[..start].ends_with(b"://") && haystack.get(end) == Some(&b'@')
 }
 
 /// Up to 64 bytes before `start`, not crossing a newline.
@@ -87,9 +153,12 @@ fn is_placeholder(rule: &Rule, secret: &[u8]) -> bool {
         // elisions count.
         return contains_ci(body, b"....") || contains_ci(body, "…".as_bytes()) || contains_ci(body, b"xxxxxxxx");
     }
-    PLACEHOLDER_WORDS.iter().any(|w| has_placeholder_word(body, w))
-        || has_run(body)
-        || (body.len() <= MAX_FIXTURE_CHECK_LEN && (has_strided_run(body) || has_repeated_block(body)))
+    if PLACEHOLDER_WORDS.iter().any(|w| has_placeholder_word(body, w)) {
+        return true;
+    }
+    !rule.spec.structured
+        && (has_run(body)
+            || (body.len() <= MAX_FIXTURE_CHECK_LEN && (has_strided_run(body) || has_repeated_block(body))))
 }
 
 /// Fixture-shape checks apply to secrets up to this length; longer random
@@ -193,6 +262,27 @@ mod tests {
         assert!(has_placeholder_word(b"abc_YOUR_KEY", b"your"));
         assert!(!has_placeholder_word(b"q8ZyourLmW4xT9", b"your"));
         assert!(has_placeholder_word(b"q8ZplaceholderW4", b"placeholder"));
+    }
+
+    #[test]
+    fn identifier_names() {
+        assert!(names_an_identifier(b"POSTMARK_MESSAGE_ID="));
+        assert!(names_an_identifier(b"WANDB_RUN_COMMIT: \""));
+        assert!(names_an_identifier(b"  \"requestId\": \""));
+        assert!(names_an_identifier(b"trace-id = '"));
+        assert!(names_an_identifier(b"export const wandbRunCommit: string = \""));
+        assert!(!names_an_identifier(b"export const wandbApiKey: string = \""));
+        assert!(!names_an_identifier(b"POSTMARK_SERVER_TOKEN="));
+        assert!(!names_an_identifier(b"DEEPGRAM_API_KEY="));
+        assert!(!names_an_identifier(b"valid="));
+        assert!(!names_an_identifier(b"curl -H 'Authorization: Bearer "));
+    }
+
+    #[test]
+    fn url_user_names() {
+        let dsn = b"https://c92256c36acaa3288b112483b5dd388c@o837702.ingest.sentry.io/1";
+        assert!(is_url_username(dsn, 8, 40));
+        assert!(!is_url_username(b"token=c92256c36acaa3288b112483b5dd388c", 6, 38));
     }
 
     #[test]

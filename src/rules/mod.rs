@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use regex::bytes::{Regex, RegexBuilder};
 
 pub use crate::finding::{Confidence, Severity};
-pub use spec::{CompanionSpec, RuleSpec};
+pub use spec::{CompanionSpec, ExcludeNear, RuleSpec};
 
 mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
@@ -133,6 +133,14 @@ impl Rule {
 
     pub fn is_excluded(&self, secret: &[u8]) -> bool {
         self.exclude.iter().any(|r| r.is_match(secret))
+    }
+
+    /// Whether a word of `exclude_near` sits within its distance of the
+    /// secret at `start..end`.
+    pub fn is_excluded_nearby(&self, haystack: &[u8], start: usize, end: usize) -> bool {
+        let Some(near) = &self.spec.exclude_near else { return false };
+        let around = &haystack[start.saturating_sub(near.within)..end.saturating_add(near.within).min(haystack.len())];
+        near.words.iter().any(|w| around.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w.as_bytes())))
     }
 
     /// Whether the text just before a secret (same line) rules it out.

@@ -36,6 +36,11 @@ pub struct RuleSpec {
     pub exclude_before: Vec<String>,
     #[serde(default)]
     pub confident_if: Vec<String>,
+    /// Words (case-insensitive) that, within `within` bytes on either side
+    /// of the secret, mark it as a public value: a Firebase web config's
+    /// `apiKey` sits next to `authDomain` and `firebaseapp.com`.
+    #[serde(default)]
+    pub exclude_near: Option<ExcludeNear>,
     #[serde(default)]
     pub context: Option<Context>,
     #[serde(default)]
@@ -45,6 +50,11 @@ pub struct RuleSpec {
     /// its pattern captured (group `header`).
     #[serde(default)]
     pub generic: bool,
+    /// The secret carries structure (base64 of JSON, zero-padded fields):
+    /// runs of one character and repeated blocks are normal in it, so only
+    /// placeholder words mark a fake.
+    #[serde(default)]
+    pub structured: bool,
     /// Report only when the file ships to browsers (exposure enrichment).
     #[serde(default)]
     pub client_only: bool,
@@ -77,6 +87,13 @@ fn default_kind() -> String {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Context {
+    pub within: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExcludeNear {
+    pub words: Vec<String>,
     pub within: usize,
 }
 
