@@ -47,6 +47,12 @@ impl Detector {
     /// its decoded views (escapes, base64, notebooks, UTF-16, ...), and the
     /// members of an archive, each through the same engine.
     pub fn raw_findings(&self, bytes: &[u8], path: &str) -> Vec<Finding> {
+        let mut findings = self.blob_findings(bytes, path);
+        drop_named_companions(&mut findings);
+        findings
+    }
+
+    fn blob_findings(&self, bytes: &[u8], path: &str) -> Vec<Finding> {
         if !self.decode {
             return self.matches_as_findings(bytes, path);
         }
@@ -169,6 +175,17 @@ impl Detector {
 }
 
 /// Builds a finding for `m`, found by `engine` in `haystack` at `path`.
+/// A two-part credential is one finding: a match that another finding of
+/// the same file names as its companion (an AWS access key id beside its
+/// secret) is left out; the secret's finding names it.
+fn drop_named_companions(findings: &mut Vec<Finding>) {
+    let named: Vec<(String, String)> =
+        findings.iter().filter_map(|f| Some((f.path.clone(), f.companion.as_ref()?.value.clone()))).collect();
+    if !named.is_empty() {
+        findings.retain(|f| !named.iter().any(|(path, value)| *path == f.path && *value == f.secret));
+    }
+}
+
 fn finding_from_match(engine: &Engine, m: &Match, haystack: &[u8], path: &str, lines: &mut LineIndex) -> Finding {
     let rule = engine.rule(m.rule);
     let secret_bytes = &haystack[m.start..m.end];

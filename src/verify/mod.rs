@@ -150,7 +150,28 @@ fn paired_job<'r>(findings: &[Finding], i: usize, rule: &'r Rule, pair_rule: &st
         .filter(|o| o.rule_id == pair_rule && o.path == f.path && o.repository == f.repository)
         .min_by_key(|o| (o.line.abs_diff(f.line), o.line));
     let Some(partner) = partner else {
-        return single_job(f, rule);
+        // The other half named as this finding's companion (one finding
+        // for the pair): ordered as the rules' ids would order them.
+        let Some(other) = &f.companion else { return single_job(f, rule) };
+        let other_hash = crate::finding::secret_hash(other.value.as_bytes());
+        let ((first, first_hash), (second, second_hash)) = if pair_rule < rule.spec.id.as_str() {
+            ((&other.value, &other_hash), (&f.secret, &f.secret_sha256))
+        } else {
+            ((&f.secret, &f.secret_sha256), (&other.value, &other_hash))
+        };
+        let (first_rule, second_rule) = if pair_rule < rule.spec.id.as_str() {
+            (pair_rule, rule.spec.id.as_str())
+        } else {
+            (rule.spec.id.as_str(), pair_rule)
+        };
+        let pair_hash = hex::encode(sha2::Sha256::digest(format!("{first_hash}:{second_hash}")));
+        return Job {
+            rule,
+            secret: first.clone(),
+            pair: Some(second.clone()),
+            companion: None,
+            cache_key: cache::key(&format!("{first_rule}+{second_rule}"), &pair_hash),
+        };
     };
     // The half whose rule names the other as `pair` in the same way comes
     // first; sorting by rule id makes both halves agree.
