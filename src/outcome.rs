@@ -76,8 +76,12 @@ pub struct Skip {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SkipReason {
-    /// NUL bytes near the start: not text.
+    /// A binary file in a diff (range and staged modes), which has no
+    /// added lines to scan.
     Binary,
+    /// An image, font, audio or video file (by its signature): compressed
+    /// samples, no text to find keys in.
+    Media,
     /// Larger than `--max-file-size`.
     TooLarge,
     /// A FIFO, socket or device: reading could block or never end.
@@ -98,6 +102,7 @@ impl SkipReason {
     pub fn as_str(self) -> &'static str {
         match self {
             SkipReason::Binary => "binary",
+            SkipReason::Media => "media",
             SkipReason::TooLarge => "too-large",
             SkipReason::NotAFile => "not-a-file",
             SkipReason::SymlinkLoop => "symlink-loop",

@@ -64,3 +64,17 @@ fn every_provider_the_issue_promises_is_covered() {
         assert!(providers.contains(expected), "no rule for provider {expected}");
     }
 }
+
+#[test]
+fn every_provider_is_listed_in_the_readme() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme.split("## What it detects").nth(1).expect("README has a `## What it detects` section");
+    let section = section.split("\n## ").next().unwrap();
+    let missing: BTreeSet<String> = builtin()
+        .rules()
+        .iter()
+        .map(|r| r.spec.provider.clone())
+        .filter(|p| !section.contains(&format!("| `{p}` |")))
+        .collect();
+    assert!(missing.is_empty(), "providers missing from the README's table: {missing:?}");
+}

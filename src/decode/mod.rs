@@ -46,6 +46,7 @@ macro_rules! byte_table {
 mod ansi;
 mod archive;
 mod base64;
+mod binary;
 mod concat;
 mod hex;
 mod json;
@@ -53,11 +54,13 @@ mod json_escape;
 mod map;
 mod marks;
 mod notebook;
+pub mod sniff;
 mod sourcemap;
 mod url;
 mod utf16;
 
 pub use archive::{Budget, expand, members, members_in};
+pub use binary::utf16_strings;
 pub use map::OffsetMap;
 
 use map::ViewBuf;

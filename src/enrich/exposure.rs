@@ -26,6 +26,15 @@ struct Spec {
     browser_opt_in: Vec<String>,
     client: ClientSpec,
     server: ServerSpec,
+    shipped: ShippedSpec,
+}
+
+/// Package kinds by extension, each with words for the reason.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShippedSpec {
+    client: std::collections::BTreeMap<String, String>,
+    server: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -56,6 +65,7 @@ pub struct ExposureRules {
     server_paths: GlobSet,
     server_markers: Vec<Regex>,
     server_extensions: HashSet<String>,
+    shipped: ShippedSpec,
 }
 
 /// What a file's content says about where it runs.
@@ -93,6 +103,7 @@ impl ExposureRules {
             server_paths: globs(&spec.server.paths)?,
             server_markers: regexes(&spec.server.markers)?,
             server_extensions: lower(&spec.server.extensions),
+            shipped: spec.shipped,
         })
     }
 
@@ -113,7 +124,19 @@ impl ExposureRules {
     pub fn classify(&self, path: &str, facts: ContentFacts, line: &str) -> Exposure {
         let client = |reason: String| Exposure { client_side: true, reason };
         let server = |reason: String| Exposure { client_side: false, reason };
-        // Archive members and stdin have no meaningful location.
+        // Inside a package users install, the package decides: its own
+        // members' paths say nothing about who can read them.
+        if let Some((container, _)) = path.split_once("!/") {
+            let name = container.rsplit('/').next().unwrap_or(container);
+            let extension = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+            if let Some(what) = self.shipped.client.get(&extension) {
+                return client(format!("shipped inside {what} {name}: anyone who installs it can unpack it"));
+            }
+            if let Some(what) = self.shipped.server.get(&extension) {
+                return server(format!("inside {what} {name}, which runs on a server"));
+            }
+        }
+        // Other archive members and stdin have no meaningful location.
         let path = path.rsplit("!/").next().unwrap_or(path);
         let extension = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
         if facts.browser_opt_in {
@@ -210,6 +233,18 @@ mod tests {
     fn verdict(path: &str, content: &str, line: &str) -> bool {
         let rules = ExposureRules::builtin().unwrap();
         rules.classify(path, rules.facts(content.as_bytes()), line).client_side
+    }
+
+    #[test]
+    fn the_package_decides_for_its_members() {
+        assert!(verdict("dist/app-release.apk!/classes.dex", "", ""));
+        assert!(verdict("release/app.asar!/src/server/db.js", "", ""));
+        assert!(verdict("ext.crx!/background.js", "", ""));
+        assert!(!verdict("lib/service.jar!/static/app.js", "", ""));
+        assert!(!verdict("pkg.whl!/pkg/static/index.js", "", ""), "the wheel wins over a bundle-looking path");
+        let rules = ExposureRules::builtin().unwrap();
+        let why = rules.classify("out/app-release.apk!/res/raw/config.json", ContentFacts::default(), "").reason;
+        assert_eq!(why, "shipped inside the Android app app-release.apk: anyone who installs it can unpack it");
     }
 
     #[test]

@@ -140,7 +140,7 @@ pub fn audit(repo: &GitRepo, detector: &Detector, options: &AuditOptions) -> Res
     }
 
     let mut by_reason = count_by_reason(&skipped);
-    add_count(&mut by_reason, SkipReason::Binary, counts.blobs_binary);
+    add_count(&mut by_reason, SkipReason::Media, counts.blobs_media);
     add_count(&mut by_reason, SkipReason::TooLarge, counts.blobs_too_large);
     let stats = Stats {
         files_scanned: counts.blobs_scanned,

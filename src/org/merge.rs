@@ -93,7 +93,7 @@ pub fn parse_shard(text: &str, name: &str) -> Result<ShardFile> {
 /// A skip reason by its JSON name; an unknown one counts as unreadable (the
 /// conservative reading: the scan may be incomplete).
 fn reason(name: &str) -> SkipReason {
-    [SkipReason::Binary, SkipReason::TooLarge, SkipReason::NotAFile, SkipReason::SymlinkLoop]
+    [SkipReason::Binary, SkipReason::Media, SkipReason::TooLarge, SkipReason::NotAFile, SkipReason::SymlinkLoop]
         .into_iter()
         .find(|r| r.as_str() == name)
         .unwrap_or(SkipReason::Unreadable)

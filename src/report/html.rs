@@ -490,12 +490,14 @@ fn file_groups(page: &mut String, findings: &[Finding]) {
     page.push_str("</section>\n");
 }
 
-/// Every skip but binary files, which are only counted (as in text output).
+/// Every skip but binary and media files, which are only counted (as in text output).
 fn skipped(page: &mut String, view: &ReportView) {
     page.push_str("<section id=\"skipped\" aria-labelledby=\"skipped-h\">\n<h2 id=\"skipped-h\">Skipped inputs</h2>\n");
-    let listed: Vec<_> = view.skipped.iter().filter(|s| s.reason != SkipReason::Binary).collect();
-    let binary = view.stats.skipped.get("binary").copied().unwrap_or(0);
-    put!(page, "<p>{} skipped as binary (not listed).</p>\n", plural(binary, "input"));
+    let listed: Vec<_> =
+        view.skipped.iter().filter(|s| !matches!(s.reason, SkipReason::Binary | SkipReason::Media)).collect();
+    let count = |reason: &str| view.stats.skipped.get(reason).copied().unwrap_or(0);
+    let unlisted = count("binary") + count("media");
+    put!(page, "<p>{} skipped as binary or media (not listed).</p>\n", plural(unlisted, "input"));
     if !listed.is_empty() {
         page.push_str(
             "<table id=\"skipped-list\">\n<caption>Inputs not scanned</caption>\n<thead><tr><th scope=\"col\">Path\

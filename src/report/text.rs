@@ -201,7 +201,8 @@ fn write_groups(out: &mut dyn Write, findings: &[Finding], style: &Style) -> io:
 /// Every skip except binary files is listed (those are only counted: a
 /// tree of images would drown the report).
 fn write_skipped(out: &mut dyn Write, skipped: &[Skip], style: &Style) -> io::Result<()> {
-    let listed: Vec<_> = skipped.iter().filter(|s| s.reason != SkipReason::Binary).collect();
+    let listed: Vec<_> =
+        skipped.iter().filter(|s| !matches!(s.reason, SkipReason::Binary | SkipReason::Media)).collect();
     for skip in &listed {
         let label = if skip.reason.is_error() { style.paint("31", "error") } else { "skipped".to_string() };
         writeln!(

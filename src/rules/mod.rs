@@ -177,6 +177,31 @@ fn parse(origin: &str, text: &str) -> Result<Vec<RuleSpec>, RuleError> {
     Ok(file.rule)
 }
 
+/// The `(?P<secret>...)` group of `pattern`, parentheses and all: where the
+/// key itself is described, without what must surround it.
+fn secret_group(pattern: &str) -> Option<&str> {
+    let start = pattern.find("(?P<secret>")?;
+    let bytes = pattern.as_bytes();
+    let (mut depth, mut i, mut in_class) = (0usize, start, false);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 1,
+            b'[' if !in_class => in_class = true,
+            b']' if in_class => in_class = false,
+            b'(' if !in_class => depth += 1,
+            b')' if !in_class => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(&pattern[start..=i]);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Checks a pattern's syntax without compiling it (cheap, at load time).
 fn parse_pattern(pattern: &str) -> Result<(), regex_syntax::Error> {
     regex_syntax::ParserBuilder::new().unicode(false).utf8(false).build().parse(pattern).map(|_| ())
@@ -286,8 +311,43 @@ impl RuleSet {
         self.rules.retain(|r| keep(r));
     }
 
+    /// The rules that can run on a binary's bytes, each reduced to its
+    /// secret group: prefix rules only (a prefix-less key among a binary's
+    /// random bytes is noise), and without the boundaries around the
+    /// secret, because in a binary the byte before a key is often a length
+    /// prefix that happens to be a letter, and the byte after it the first
+    /// of the next string packed against it.
+    pub fn for_binaries(&self) -> RuleSet {
+        let rules = self
+            .rules
+            .iter()
+            .filter(|r| !r.is_context_rule() && !r.spec.generic && !r.spec.not_secret && !r.spec.client_only)
+            .filter_map(|r| {
+                let mut spec = r.spec.clone();
+                spec.pattern = secret_group(&r.spec.pattern)?.to_string();
+                let mut rule = Rule::new(spec, &r.origin).ok()?;
+                rule.builtin = r.builtin;
+                Some(rule)
+            })
+            .collect();
+        RuleSet { rules }
+    }
+
     /// A new set holding copies of the rules `keep` accepts.
     pub fn subset(&self, mut keep: impl FnMut(&Rule) -> bool) -> RuleSet {
         RuleSet { rules: self.rules.iter().filter(|r| keep(r)).cloned().collect() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::secret_group;
+
+    #[test]
+    fn the_secret_group_without_its_boundaries() {
+        let p = r"(?:^|[^A-Za-z0-9_-]|\\[nrt])(?P<secret>sk-(?:proj|svcacct)-[A-Za-z0-9_()-]{20,}T3BlbkFJ)(?:[^A-Za-z0-9_-]|$)";
+        assert_eq!(secret_group(p), Some(r"(?P<secret>sk-(?:proj|svcacct)-[A-Za-z0-9_()-]{20,}T3BlbkFJ)"));
+        assert_eq!(secret_group(r"(?P<secret>a\)b)c"), Some(r"(?P<secret>a\)b)"));
+        assert_eq!(secret_group("no group"), None);
     }
 }

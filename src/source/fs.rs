@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use ignore::{WalkBuilder, WalkState};
 
-use super::{BlobSink, looks_binary, read_capped};
+use super::{BlobSink, read_capped};
+use crate::decode::sniff::media_kind;
 use crate::outcome::{Skip, SkipReason};
 
 #[derive(Debug, Clone)]
@@ -121,12 +122,8 @@ fn read_file(path: &Path, display: &str, max_file_size: u64, buffer: &mut Vec<u8
         Ok(false) => return sink.skipped(too_large(buffer.len() as u64)),
         Err(e) => return sink.skipped(unreadable(e)),
     }
-    if looks_binary(buffer) {
-        return sink.skipped(Skip {
-            path: display.to_string(),
-            reason: SkipReason::Binary,
-            detail: "NUL byte in the first 8 KiB".into(),
-        });
+    if let Some(kind) = media_kind(buffer) {
+        return sink.skipped(Skip { path: display.to_string(), reason: SkipReason::Media, detail: kind.into() });
     }
     sink.blob(display, buffer);
 }

@@ -16,38 +16,6 @@ pub trait BlobSink: Sync {
     fn skipped(&self, skip: Skip);
 }
 
-/// Bytes inspected for NUL to call a blob binary (as git and ripgrep do).
-pub const BINARY_SNIFF_LEN: usize = 8 * 1024;
-
-/// Git's heuristic: a NUL byte in the first 8 KiB means binary. UTF-16
-/// text and archives also have NULs but are worth scanning (the decoders
-/// read them): they are not binary here.
-pub fn looks_binary(bytes: &[u8]) -> bool {
-    let head = &bytes[..bytes.len().min(BINARY_SNIFF_LEN)];
-    memchr::memchr(0, head).is_some() && !looks_utf16(head) && !looks_archive(bytes)
-}
-
-/// UTF-16 text: a byte-order mark, or NULs in (almost) every other byte of
-/// one parity and (almost) none of the other, as ASCII text in UTF-16 has.
-fn looks_utf16(head: &[u8]) -> bool {
-    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
-        return true;
-    }
-    let pairs = head.len() / 2;
-    if pairs < 8 {
-        return false;
-    }
-    let even = head.iter().step_by(2).filter(|&&b| b == 0).count();
-    let odd = head.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
-    let (many, few) = (pairs * 7 / 10, pairs / 20);
-    (even >= many && odd <= few) || (odd >= many && even <= few)
-}
-
-/// Zip (and jar, whl, apk...), gzip, or tar by their magic bytes.
-fn looks_archive(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0x1f, 0x8b]) || bytes.get(257..262) == Some(b"ustar")
-}
-
 /// Reads at most `max + 1` bytes of `reader` into `buf` (cleared first), so
 /// a file that grew past its stat size is still caught by the size cap.
 /// Returns `Ok(false)` when the content exceeds `max`.

@@ -1,6 +1,7 @@
 //! Standard input as a source (`leakhound scan -`), for editors and pipes.
 
-use super::{BlobSink, looks_binary, read_capped};
+use super::{BlobSink, read_capped};
+use crate::decode::sniff::media_kind;
 use crate::outcome::{Skip, SkipReason};
 
 /// The path findings from stdin report.
@@ -12,8 +13,8 @@ pub fn read(max_size: u64, sink: &dyn BlobSink) {
     match read_capped(std::io::stdin().lock(), max_size, &mut buffer) {
         Err(e) => sink.skipped(skip(SkipReason::Unreadable, e.to_string())),
         Ok(false) => sink.skipped(skip(SkipReason::TooLarge, format!("more than {max_size} bytes (--max-file-size)"))),
-        Ok(true) if looks_binary(&buffer) => {
-            sink.skipped(skip(SkipReason::Binary, "NUL byte in the first 8 KiB".into()))
+        Ok(true) if media_kind(&buffer).is_some() => {
+            sink.skipped(skip(SkipReason::Media, media_kind(&buffer).unwrap_or_default().into()))
         }
         Ok(true) => sink.blob(STDIN_PATH, &buffer),
     }

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use super::graph::{GraphBuilder, MISSING};
 use super::objects::{Id, ObjectTable, PackReader};
-use crate::source::looks_binary;
+use crate::decode::sniff::media_kind;
 
 /// Receives every text blob the decode reads, once each, from many threads
 /// at once; `blob` is its id in the [`ObjectTable`].
@@ -29,7 +29,7 @@ pub trait ObjectSink: Sync {
 pub struct DecodeCounts {
     pub blobs_scanned: u64,
     pub bytes_scanned: u64,
-    pub blobs_binary: u64,
+    pub blobs_media: u64,
     pub blobs_too_large: u64,
     pub lfs_pointers: u64,
     pub submodules: u64,
@@ -104,7 +104,7 @@ impl Drop for Worker<'_, '_> {
         let (m, l) = (&mut merged.counts, local.counts);
         m.blobs_scanned += l.blobs_scanned;
         m.bytes_scanned += l.bytes_scanned;
-        m.blobs_binary += l.blobs_binary;
+        m.blobs_media += l.blobs_media;
         m.blobs_too_large += l.blobs_too_large;
         m.lfs_pointers += l.lfs_pointers;
         m.submodules += l.submodules;
@@ -166,8 +166,8 @@ impl Worker<'_, '_> {
             counts.lfs_pointers += 1;
             return;
         }
-        if looks_binary(data) {
-            counts.blobs_binary += 1;
+        if media_kind(data).is_some() {
+            counts.blobs_media += 1;
             return;
         }
         counts.blobs_scanned += 1;

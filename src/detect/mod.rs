@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use anyhow::Result;
 
-use crate::decode;
+mod binary;
+
+use crate::decode::{self, sniff};
 use crate::engine::{Engine, LineIndex, Match, Newline};
 use crate::enrich::exposure::{ContentFacts, ExposureRules};
 use crate::enrich::suppress::inline_allows;
@@ -25,6 +27,9 @@ pub struct Detector {
     /// What decoding had to leave out (zip bombs, archives nested too
     /// deep), for the report's notes.
     notes: std::sync::Mutex<Vec<String>>,
+    /// The rules for binaries (`RuleSet::for_binaries`), built on the first
+    /// binary blob: a pre-commit hook on text files never pays for it.
+    binary_engine: std::sync::OnceLock<Engine>,
 }
 
 impl Detector {
@@ -35,6 +40,7 @@ impl Detector {
             limits: decode::Limits::default(),
             decode: true,
             notes: std::sync::Mutex::default(),
+            binary_engine: std::sync::OnceLock::new(),
         })
     }
 
@@ -53,13 +59,16 @@ impl Detector {
     }
 
     fn blob_findings(&self, bytes: &[u8], path: &str) -> Vec<Finding> {
+        if sniff::looks_binary(bytes) && !self.decode {
+            return self.binary_findings(bytes, path);
+        }
         if !self.decode {
             return self.matches_as_findings(bytes, path);
         }
         let mut notes = Vec::new();
         let mut findings = Vec::new();
         let is_archive = decode::expand(bytes, path, &self.limits, &mut notes, &mut |member| {
-            for mut f in self.text_findings(&member.bytes, &format!("{path}!/{}", member.path)) {
+            for mut f in self.text_or_binary_findings(&member.bytes, &format!("{path}!/{}", member.path)) {
                 let mut chain: Vec<String> = member.chain.iter().map(|s| s.to_string()).collect();
                 chain.append(&mut f.decoded);
                 f.decoded = chain;
@@ -67,12 +76,16 @@ impl Detector {
             }
         });
         if !is_archive {
-            findings = self.text_findings(bytes, path);
+            findings = self.text_or_binary_findings(bytes, path);
         }
         if !notes.is_empty() {
             self.notes.lock().unwrap_or_else(|e| e.into_inner()).extend(notes);
         }
         findings
+    }
+
+    fn text_or_binary_findings(&self, bytes: &[u8], path: &str) -> Vec<Finding> {
+        if sniff::looks_binary(bytes) { self.binary_findings(bytes, path) } else { self.text_findings(bytes, path) }
     }
 
     /// Findings in the text `bytes` and in its decoded views. A view match
@@ -174,7 +187,6 @@ impl Detector {
     }
 }
 
-/// Builds a finding for `m`, found by `engine` in `haystack` at `path`.
 /// A two-part credential is one finding: a match that another finding of
 /// the same file names as its companion (an AWS access key id beside its
 /// secret) is left out; the secret's finding names it.
@@ -186,6 +198,7 @@ fn drop_named_companions(findings: &mut Vec<Finding>) {
     }
 }
 
+/// Builds a finding for `m`, found by `engine` in `haystack` at `path`.
 fn finding_from_match(engine: &Engine, m: &Match, haystack: &[u8], path: &str, lines: &mut LineIndex) -> Finding {
     let rule = engine.rule(m.rule);
     let secret_bytes = &haystack[m.start..m.end];

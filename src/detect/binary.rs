@@ -1,0 +1,73 @@
+//! Binaries (compiled programs, `.class` and `.dex` files, `.pyc`, SQLite
+//! databases, `.wasm` modules) are scanned, not skipped: a key compiled
+//! into a mobile app is as leaked as one in a `.env`.
+//!
+//! The rules that run are [`RuleSet::for_binaries`](crate::rules::RuleSet::for_binaries):
+//! prefix rules reduced to their secret group, because in a binary the
+//! byte before a key is often a length prefix and the byte after it the
+//! start of the next string. ASCII and UTF-8 strings are found in the raw
+//! bytes; UTF-16 strings through [`decode::utf16_strings`]. A binary has
+//! no lines: a finding's `line` is 1 and its `column` the byte offset + 1.
+
+use std::sync::Arc;
+
+use super::{Detector, finding_from_match};
+use crate::decode;
+use crate::engine::{Engine, LineIndex};
+use crate::finding::Finding;
+
+/// Printable bytes kept on each side of a secret in a binary's snippet.
+const SNIPPET_CONTEXT: usize = 40;
+
+impl Detector {
+    fn binary_engine(&self) -> &Engine {
+        self.binary_engine.get_or_init(|| Engine::new(Arc::new(self.engine.rules().for_binaries())))
+    }
+
+    /// Findings in the binary `bytes` at `path`: its raw bytes, and its
+    /// UTF-16 strings unless decoding is off.
+    pub(super) fn binary_findings(&self, bytes: &[u8], path: &str) -> Vec<Finding> {
+        let engine = self.binary_engine();
+        let mut findings = Vec::new();
+        let mut found = |haystack: &[u8], to_original: &dyn Fn(usize) -> usize, chain: &[&str]| {
+            let matches = engine.scan(haystack);
+            if matches.is_empty() {
+                return;
+            }
+            let mut lines = LineIndex::new(haystack);
+            for m in &matches {
+                let mut f = finding_from_match(engine, m, haystack, path, &mut lines);
+                let offset = to_original(m.start);
+                if findings.iter().any(|o: &Finding| o.rule_id == f.rule_id && o.byte_offset == offset) {
+                    continue;
+                }
+                (f.line, f.column, f.byte_offset) = (1, offset + 1, offset);
+                f.snippet = snippet(haystack, m.start, m.end);
+                f.decoded = chain.iter().map(|s| s.to_string()).collect();
+                findings.push(f);
+            }
+        };
+        found(bytes, &|offset| offset, &["binary"]);
+        if self.decode
+            && let Some(view) = decode::utf16_strings(bytes, &self.limits)
+        {
+            found(&view.bytes, &|offset| view.map.to_original(offset), &view.chain);
+        }
+        findings
+    }
+}
+
+/// The printable text around `start..end` (at most [`SNIPPET_CONTEXT`]
+/// bytes on each side, stopping at the first unprintable byte).
+fn snippet(bytes: &[u8], start: usize, end: usize) -> String {
+    let printable = |b: &u8| (0x20..0x7f).contains(b);
+    let from = bytes[start.saturating_sub(SNIPPET_CONTEXT)..start]
+        .iter()
+        .rposition(|b| !printable(b))
+        .map_or(start.saturating_sub(SNIPPET_CONTEXT), |i| start.saturating_sub(SNIPPET_CONTEXT) + i + 1);
+    let to = bytes[end..(end + SNIPPET_CONTEXT).min(bytes.len())]
+        .iter()
+        .position(|b| !printable(b))
+        .map_or((end + SNIPPET_CONTEXT).min(bytes.len()), |i| end + i);
+    String::from_utf8_lossy(&bytes[from..to]).into_owned()
+}
