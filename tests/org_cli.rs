@@ -59,10 +59,7 @@ fn jsonl_by_repository(path: &Path) -> BTreeMap<String, Vec<Value>> {
     by_repo
 }
 
-fn sha(text: &str) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(text.as_bytes()))
-}
+use crate::common::sha256 as sha;
 
 fn shard_of_line(line: &str, count: u64) -> u64 {
     shard_of(&normalize_id(line), count)

@@ -5,6 +5,7 @@
 mod common;
 
 mod bad_input;
+mod binaries;
 mod client_side;
 mod decode_unit;
 mod engine;

@@ -344,7 +344,4 @@ fn aws_key_pairs_are_checked_with_a_signed_sts_call() {
     assert_eq!(mock.requests().len(), 2, "one signed request per pair");
 }
 
-fn sha(text: &str) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(text.as_bytes()))
-}
+use crate::common::sha256 as sha;

@@ -66,7 +66,9 @@ mod tests {
     fn text_binary_and_media() {
         assert!(!looks_binary(b"OPENAI_API_KEY=sk-proj-abc\n"));
         assert!(looks_binary(b"\x7fELF\x02\x01\x01\x00\x00\x00"));
-        assert!(!looks_binary(&"k = 1\n".encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>()));
+        assert!(!looks_binary(
+            &"api_key = 1\nname = value\n".encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>()
+        ));
         assert_eq!(media_kind(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), Some("PNG image"));
         assert_eq!(media_kind(b"\x00\x00\x00\x20ftypisom"), Some("MP4/MOV/HEIF media"));
         assert_eq!(media_kind(b"\x7fELF\x02\x01\x01\x00"), None);

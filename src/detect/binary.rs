@@ -6,8 +6,9 @@
 //! prefix rules reduced to their secret group, because in a binary the
 //! byte before a key is often a length prefix and the byte after it the
 //! start of the next string. ASCII and UTF-8 strings are found in the raw
-//! bytes; UTF-16 strings through [`decode::utf16_strings`]. A binary has
-//! no lines: a finding's `line` is 1 and its `column` the byte offset + 1.
+//! bytes; UTF-16 strings through [`decode::utf16_strings`]. Line and
+//! column count `0x0A` bytes as in any file (`line` 1, `column` = byte
+//! offset + 1 when the binary has no such byte before the key).
 
 use std::sync::Arc;
 
@@ -29,6 +30,9 @@ impl Detector {
     pub(super) fn binary_findings(&self, bytes: &[u8], path: &str) -> Vec<Finding> {
         let engine = self.binary_engine();
         let mut findings = Vec::new();
+        // Lines and columns count 0x0A bytes, as in any file: a position a
+        // hex viewer can find (the byte offset follows from them).
+        let mut original_lines = LineIndex::new(bytes);
         let mut found = |haystack: &[u8], to_original: &dyn Fn(usize) -> usize, chain: &[&str]| {
             let matches = engine.scan(haystack);
             if matches.is_empty() {
@@ -41,7 +45,8 @@ impl Detector {
                 if findings.iter().any(|o: &Finding| o.rule_id == f.rule_id && o.byte_offset == offset) {
                     continue;
                 }
-                (f.line, f.column, f.byte_offset) = (1, offset + 1, offset);
+                (f.line, f.column) = original_lines.locate(offset);
+                f.byte_offset = offset;
                 f.snippet = snippet(haystack, m.start, m.end);
                 f.decoded = chain.iter().map(|s| s.to_string()).collect();
                 findings.push(f);

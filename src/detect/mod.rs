@@ -85,7 +85,17 @@ impl Detector {
     }
 
     fn text_or_binary_findings(&self, bytes: &[u8], path: &str) -> Vec<Finding> {
-        if sniff::looks_binary(bytes) { self.binary_findings(bytes, path) } else { self.text_findings(bytes, path) }
+        if sniff::looks_binary(bytes) {
+            return self.binary_findings(bytes, path);
+        }
+        let findings = self.text_findings(bytes, path);
+        // NULs in the pattern of UTF-16 text, but not text (a resource
+        // table: UTF-16 strings between binary headers): read as a binary.
+        let head = &bytes[..bytes.len().min(sniff::BINARY_SNIFF_LEN)];
+        if findings.is_empty() && memchr::memchr(0, head).is_some() {
+            return self.binary_findings(bytes, path);
+        }
+        findings
     }
 
     /// Findings in the text `bytes` and in its decoded views. A view match

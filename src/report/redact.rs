@@ -7,6 +7,10 @@ use std::collections::HashMap;
 use crate::finding::Finding;
 use crate::rules::RuleSet;
 
+/// Characters of a companion (an account id, an access key id) shown
+/// before the mask: enough to tell which account without the whole id.
+const COMPANION_PREFIX: usize = 4;
+
 /// Longest prefix ever shown.
 const MAX_PREFIX: usize = 16;
 /// Shortest secret of which the last 4 characters are shown; anything
@@ -86,7 +90,12 @@ pub fn masked(findings: &[Finding], rules: &RuleSet) -> Vec<Finding> {
     let mut by_line: HashMap<(&str, usize), Vec<(&str, usize)>> = HashMap::new();
     for f in findings {
         if let Some(prefix) = prefix_len(f) {
-            by_line.entry((f.path.as_str(), f.line)).or_default().push((f.secret.as_str(), prefix));
+            let line = by_line.entry((f.path.as_str(), f.line)).or_default();
+            line.push((f.secret.as_str(), prefix));
+            // The public half is shown like a key: its first characters and last four.
+            if let Some(c) = &f.companion {
+                line.push((c.value.as_str(), COMPANION_PREFIX));
+            }
         }
     }
     findings
@@ -98,6 +107,9 @@ pub fn masked(findings: &[Finding], rules: &RuleSet) -> Vec<Finding> {
                 shown.snippet = mask_in(&shown.snippet, secret, prefix);
             }
             shown.secret = mask(&f.secret, prefix);
+            if let Some(c) = shown.companion.as_mut() {
+                c.value = mask(&c.value, COMPANION_PREFIX);
+            }
             shown
         })
         .collect()

@@ -280,3 +280,9 @@ where
     let doc = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
     Run { code, doc, stdout: out.stdout, stderr, elapsed }
 }
+
+/// SHA-256 of `text`, hex: what a finding's `secret_sha256` holds.
+pub fn sha256(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
