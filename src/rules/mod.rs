@@ -203,8 +203,14 @@ fn secret_group(pattern: &str) -> Option<&str> {
 }
 
 /// Checks a pattern's syntax without compiling it (cheap, at load time).
-fn parse_pattern(pattern: &str) -> Result<(), regex_syntax::Error> {
-    regex_syntax::ParserBuilder::new().unicode(false).utf8(false).build().parse(pattern).map(|_| ())
+fn parse_pattern(pattern: &str) -> Result<(), String> {
+    regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
