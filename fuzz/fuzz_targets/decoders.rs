@@ -1,6 +1,6 @@
 //! The decoders on arbitrary bytes: text views (JSON/URL escapes, base64,
-//! hex, concatenation, UTF-16, notebooks, source maps) and archives (zip,
-//! tar, tar.gz, gz). Nothing may panic; every view maps back into the blob;
+//! hex, concatenation, UTF-16, notebooks, source maps), a binary's UTF-16
+//! strings, and archives (zip, tar, tar.gz, gz). Nothing may panic; every view maps back into the blob;
 //! archive output stays within its limits.
 #![no_main]
 
@@ -65,6 +65,21 @@ fuzz_target!(|input: &[u8]| {
             "range {r:?} of {:?} past the blob",
             view.chain
         );
+    }
+
+    // A binary's UTF-16 strings: every character maps to an even-sized
+    // step inside the blob.
+    let _ = decode::sniff::looks_binary(data);
+    let _ = decode::sniff::media_kind(data);
+    if let Some(view) = decode::utf16_strings(data, &limits) {
+        assert_eq!(view.map.len(), view.bytes.len());
+        for i in 0..view.bytes.len() {
+            let o = view.map.to_original(i);
+            assert!(o < data.len() || (o == data.len() && view.bytes[i] == b'\n'), "utf-16 string byte {i} maps to {o}");
+            if view.bytes[i] != b'\n' {
+                assert_eq!((data[o], data.get(o + 1)), (view.bytes[i], Some(&0)), "not the character it maps to");
+            }
+        }
     }
 
     let mut notes = Vec::new();
