@@ -24,9 +24,16 @@ const BUILTIN: &str = include_str!("../../rules/exposure/client-side.toml");
 #[serde(deny_unknown_fields)]
 struct Spec {
     browser_opt_in: Vec<String>,
+    docs: DocsSpec,
     client: ClientSpec,
     server: ServerSpec,
     shipped: ShippedSpec,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DocsSpec {
+    extensions: Vec<String>,
 }
 
 /// Package kinds by extension, each with words for the reason.
@@ -65,6 +72,7 @@ pub struct ExposureRules {
     server_paths: GlobSet,
     server_markers: Vec<Regex>,
     server_extensions: HashSet<String>,
+    doc_extensions: HashSet<String>,
     shipped: ShippedSpec,
 }
 
@@ -103,6 +111,7 @@ impl ExposureRules {
             server_paths: globs(&spec.server.paths)?,
             server_markers: regexes(&spec.server.markers)?,
             server_extensions: lower(&spec.server.extensions),
+            doc_extensions: lower(&spec.docs.extensions),
             shipped: spec.shipped,
         })
     }
@@ -139,7 +148,10 @@ impl ExposureRules {
         // Other archive members and stdin have no meaningful location.
         let path = path.rsplit("!/").next().unwrap_or(path);
         let extension = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
-        if facts.browser_opt_in {
+        if self.doc_extensions.contains(&extension) {
+            return server(format!("documentation (.{extension}), not code that ships"));
+        }
+        if facts.browser_opt_in && !self.server_extensions.contains(&extension) {
             return client(
                 "this file opts an AI SDK into the browser (dangerouslyAllowBrowser / direct browser access): \
                  its key is sent from every visitor's browser"
