@@ -6,6 +6,7 @@ mod common;
 
 mod bad_input;
 mod binaries;
+mod ci_clones;
 mod client_side;
 mod decode_unit;
 mod engine;

@@ -32,7 +32,8 @@ pub fn scan_change(detector: &Detector, change: &ChangedText) -> Vec<Finding> {
 pub fn scan_range(repo: &GitRepo, detector: &Detector, range: &str, max_size: u64) -> Result<ScanOutcome> {
     let started = Instant::now();
     let mut skips = DiffSkips::default();
-    let commits = range_changes(&repo.repo, range, max_size, &mut skips)?;
+    let mut notes = Vec::new();
+    let commits = range_changes(&repo.repo, range, max_size, &mut skips, &mut notes)?;
     let head_tree = repo.repo.head().ok().and_then(|h| h.peel_to_tree().ok());
     let mut first: BTreeMap<(String, String, String), Finding> = BTreeMap::new();
     let (mut files, mut bytes) = (0u64, 0u64);
@@ -54,7 +55,15 @@ pub fn scan_range(repo: &GitRepo, detector: &Detector, range: &str, max_size: u6
         }
     }
     let findings: Vec<Finding> = first.into_values().collect();
-    Ok(outcome(findings, skips, files, bytes, started))
+    if repo.shallow {
+        notes.push(
+            "shallow clone: only the commits in this clone were compared; if the base was cut off,              fetch more history (`fetch-depth: 0`)"
+                .into(),
+        );
+    }
+    let mut outcome = outcome(findings, skips, files, bytes, started);
+    outcome.notes = notes;
+    Ok(outcome)
 }
 
 /// Whether the file at the finding's path in `tree` still holds its secret.

@@ -39,7 +39,7 @@ pub struct DiffSkips {
     pub too_large: Vec<String>,
 }
 
-/// The commits of `range` (`BASE..HEAD`, or `SHA` meaning `SHA..HEAD`),
+/// The commits of `range` (see [`super::range`] for the forms accepted),
 /// oldest first, each with the lines it added. A merge commit counts only
 /// lines that are new relative to every parent (a conflict resolution), not
 /// the other branch's content.
@@ -48,20 +48,30 @@ pub fn range_changes(
     range: &str,
     max_size: u64,
     skips: &mut DiffSkips,
+    notes: &mut Vec<String>,
 ) -> Result<Vec<CommitChanges>> {
-    let mut walk = repo.revwalk()?;
-    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE)?;
-    if range.contains("..") {
-        walk.push_range(range).with_context(|| format!("invalid range `{range}`: use BASE..HEAD"))?;
-    } else {
-        walk.push_head().context("the repository has no HEAD commit")?;
-        let base = repo.revparse_single(range).with_context(|| format!("unknown commit `{range}`"))?;
-        walk.hide(base.id())?;
+    let resolved = super::range::resolve(repo, range)?;
+    notes.extend(resolved.notes.iter().cloned());
+    if super::range::is_partial_clone(repo) {
+        super::range::prefetch(repo.path(), &resolved)?;
+    }
+    let readable = |e: git2::Error| anyhow::anyhow!("{} (in the range `{range}`)", e.message());
+    let mut walk = repo.revwalk().map_err(readable)?;
+    walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE).map_err(readable)?;
+    walk.push(resolved.tip).map_err(readable)?;
+    for hide in &resolved.hide {
+        walk.hide(*hide).map_err(readable)?;
     }
     let mut out = Vec::new();
     for oid in walk {
-        let commit = repo.find_commit(oid?)?;
-        let tree = commit.tree()?;
+        let oid = oid.map_err(|e| match e.code() {
+            git2::ErrorCode::NotFound if repo.is_shallow() => anyhow::anyhow!(
+                "the range reaches past this shallow clone's depth: fetch more history (`fetch-depth: 0`)"
+            ),
+            _ => readable(e),
+        })?;
+        let commit = repo.find_commit(oid).map_err(readable)?;
+        let tree = commit.tree().map_err(readable)?;
         let parent_trees: Vec<git2::Tree> = commit.parents().filter_map(|p| p.tree().ok()).collect();
         let mut per_parent: Vec<HashMap<String, BTreeSet<usize>>> = Vec::new();
         let bases: Vec<Option<&git2::Tree>> =
@@ -69,9 +79,9 @@ pub fn range_changes(
         for base in bases {
             let mut options = git2::DiffOptions::new();
             options.context_lines(0);
-            let mut diff = repo.diff_tree_to_tree(base, Some(&tree), Some(&mut options))?;
-            diff.find_similar(None)?;
-            per_parent.push(added_lines(&diff)?);
+            let mut diff = repo.diff_tree_to_tree(base, Some(&tree), Some(&mut options)).map_err(readable)?;
+            diff.find_similar(None).map_err(readable)?;
+            per_parent.push(added_lines(&diff).map_err(|e| anyhow::anyhow!("{e:#}"))?);
         }
         let added = intersect(per_parent);
         let mut changes = Vec::new();

@@ -9,6 +9,7 @@ pub mod diff;
 pub mod graph;
 pub mod objects;
 pub mod packs;
+pub mod range;
 
 use std::path::{Path, PathBuf};
 
