@@ -21,4 +21,5 @@ mod rules;
 mod sarif;
 mod scan_cli;
 mod suppress_cli;
+mod team;
 mod verify_cli;

@@ -64,6 +64,20 @@ pub enum Command {
     /// Inspect the built-in rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// gitleaks' commands, answered with leakhound's.
+    #[command(hide = true)]
+    Detect(GitleaksArgs),
+    #[command(hide = true)]
+    Dir(GitleaksArgs),
+    #[command(hide = true)]
+    Protect(GitleaksArgs),
+}
+
+/// Whatever followed a gitleaks command name.
+#[derive(Debug, Args)]
+pub struct GitleaksArgs {
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub rest: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -73,6 +87,16 @@ pub enum RulesCommand {
     Check {
         /// The file to check.
         file: PathBuf,
+    },
+    /// Translate a gitleaks config (`.gitleaks.toml`: custom rules and
+    /// allowlists) into a `.leakhound.toml`; what cannot be translated is
+    /// listed in it as comments.
+    ImportGitleaks {
+        /// The gitleaks config.
+        file: PathBuf,
+        /// Write here instead of standard output.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        output: Option<PathBuf>,
     },
     /// List every rule: id, provider, name.
     List {

@@ -42,6 +42,13 @@ fn dispatch(cli: Cli) -> Result<u8> {
         Command::Baseline(command) => commands::baseline::run(command),
         Command::Hook(command) => commands::hook::run(command),
         Command::Rules(command) => commands::rules::run(command),
+        Command::Detect(_) => {
+            commands::rules::from_gitleaks("detect", "leakhound git .  (history) or leakhound scan .  (files)")
+        }
+        Command::Dir(_) => commands::rules::from_gitleaks("dir", "leakhound scan PATH"),
+        Command::Protect(_) => {
+            commands::rules::from_gitleaks("protect", "leakhound staged  (and `leakhound hook install`)")
+        }
         Command::Completions { shell } => {
             clap_complete::generate(shell, &mut Cli::command(), "leakhound", &mut io::stdout());
             Ok(exit::CLEAN)

@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 
 use crate::config::{Config, FailOn};
 use crate::detect::Detector;
-use crate::enrich::suppress::{Baseline, suppress};
+use crate::enrich::suppress::{Baseline, GitleaksIgnore, suppress};
 use crate::org;
 use crate::outcome::ScanOutcome;
 use crate::report::Format;
@@ -29,6 +29,8 @@ const DEFAULT_MAX_FILE_SIZE: u64 = 25 << 20;
 pub struct Session {
     pub detector: Detector,
     config: Config,
+    /// A `.gitleaksignore` at the scanned root, honoured as gitleaks does.
+    gitleaks_ignore: Option<GitleaksIgnore>,
     fail_on: FailOn,
     pub max_file_size: u64,
     pub respect_ignore_files: bool,
@@ -54,6 +56,7 @@ impl Session {
             max_file_size: max_file_size.or(config.max_file_size).unwrap_or(DEFAULT_MAX_FILE_SIZE),
             respect_ignore_files: config.respect_gitignore.unwrap_or(true),
             title: root.canonicalize().unwrap_or_else(|_| root.to_path_buf()).display().to_string(),
+            gitleaks_ignore: GitleaksIgnore::load(if root.is_dir() { root } else { root.parent().unwrap_or(root) }),
             config,
         })
     }
@@ -61,8 +64,11 @@ impl Session {
     /// Applies suppression, verifies, writes the report, and returns the
     /// exit code.
     pub fn finish(self, mut outcome: ScanOutcome, verify: &VerifyArgs, output: &OutputArgs) -> Result<u8> {
-        let baseline = output.baseline.as_deref().map(Baseline::load).transpose()?;
-        let (suppressed, by_reason) = suppress(&mut outcome.findings, &self.config, baseline.as_ref());
+        // The flag wins over the config's `baseline`.
+        let baseline_path = output.baseline.as_deref().or(self.config.baseline.as_deref());
+        let baseline = baseline_path.map(Baseline::load).transpose()?;
+        let (suppressed, by_reason) =
+            suppress(&mut outcome.findings, &self.config, baseline.as_ref(), self.gitleaks_ignore.as_ref());
         outcome.stats.suppressed = suppressed.len() as u64;
         outcome.stats.suppressed_by = by_reason;
         outcome.stats.findings = outcome.findings.len() as u64;

@@ -18,9 +18,15 @@ use crate::config::Config;
 use crate::finding::Finding;
 
 const ALLOW_MARKER: &[u8] = b"leakhound:allow";
+/// gitleaks' inline marker, honoured for teams coming from it (it names no rules).
+const GITLEAKS_MARKER: &[u8] = b"gitleaks:allow";
 
-/// Whether `line` carries a `leakhound:allow` comment covering `rule_id`.
+/// Whether `line` carries a `leakhound:allow` comment covering `rule_id`,
+/// or a `gitleaks:allow` comment.
 pub fn inline_allows(line: &[u8], rule_id: &str) -> bool {
+    if memchr::memmem::find(line, GITLEAKS_MARKER).is_some() {
+        return true;
+    }
     let Some(at) = memchr::memmem::find(line, ALLOW_MARKER) else { return false };
     let rest = &line[at + ALLOW_MARKER.len()..];
     // Rule ids follow, separated by spaces or commas; anything else ends them.
@@ -62,10 +68,21 @@ impl Baseline {
         Baseline { version: 1, created, entries: entries.into_iter().collect() }
     }
 
+    /// Reads a baseline file, or a report leakhound wrote (`--format json`
+    /// or `jsonl`, from any mode, a history audit's included): its findings'
+    /// fingerprints are the baseline.
     pub fn load(path: &Path) -> Result<Baseline> {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read baseline {}", path.display()))?;
-        let mut baseline: Baseline =
-            serde_json::from_str(&text).with_context(|| format!("{} is not a leakhound baseline", path.display()))?;
+        let mut baseline = match serde_json::from_str::<Baseline>(&text) {
+            Ok(b) => b,
+            Err(_) => Baseline::from_findings(&report_findings(&text).with_context(|| {
+                format!(
+                    "{} is neither a leakhound baseline nor a JSON/JSONL report \
+                     (make one with `leakhound baseline create` or `--format json -o FILE`)",
+                    path.display()
+                )
+            })?),
+        };
         baseline.entries.sort();
         Ok(baseline)
     }
@@ -81,12 +98,71 @@ impl Baseline {
     }
 }
 
+/// The findings of a JSON report (`{"findings": [...]}`) or JSON Lines.
+fn report_findings(text: &str) -> Result<Vec<Finding>> {
+    #[derive(Deserialize)]
+    struct Report {
+        findings: Vec<Finding>,
+    }
+    if let Ok(report) = serde_json::from_str::<Report>(text) {
+        return Ok(report.findings);
+    }
+    text.lines().filter(|l| !l.trim().is_empty()).map(|l| Ok(serde_json::from_str::<Finding>(l)?)).collect()
+}
+
+/// `.gitleaksignore`: gitleaks' fingerprints, `COMMIT:FILE:RULE:LINE` (history)
+/// or `FILE:RULE:LINE` (a tree). leakhound's rule ids differ from gitleaks', so
+/// an entry matches a finding on its file and line (and commit, when given).
+#[derive(Debug, Default)]
+pub struct GitleaksIgnore {
+    entries: Vec<(Option<String>, String, usize)>,
+}
+
+impl GitleaksIgnore {
+    pub const FILE_NAME: &'static str = ".gitleaksignore";
+
+    pub fn parse(text: &str) -> GitleaksIgnore {
+        let entries = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .filter_map(|l| {
+                let (rest, line) = l.rsplit_once(':')?;
+                let line: usize = line.parse().ok()?;
+                let (rest, _rule) = rest.rsplit_once(':')?;
+                // A 40-hex commit id first, then the file (which may hold `:`).
+                match rest.split_once(':') {
+                    Some((commit, file)) if commit.len() == 40 && commit.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                        Some((Some(commit.to_ascii_lowercase()), file.to_string(), line))
+                    }
+                    _ => Some((None, rest.to_string(), line)),
+                }
+            })
+            .collect();
+        GitleaksIgnore { entries }
+    }
+
+    /// `.gitleaksignore` in `root`, if there is one.
+    pub fn load(root: &Path) -> Option<GitleaksIgnore> {
+        std::fs::read_to_string(root.join(Self::FILE_NAME)).ok().map(|t| GitleaksIgnore::parse(&t))
+    }
+
+    fn matches(&self, f: &Finding) -> bool {
+        self.entries.iter().any(|(commit, file, line)| {
+            *file == f.path
+                && *line == f.line
+                && commit.as_ref().is_none_or(|c| f.git.as_ref().is_some_and(|g| g.commit.eq_ignore_ascii_case(c)))
+        })
+    }
+}
+
 /// Moves suppressed findings out of `findings`, marking why; returns them
 /// and the count per reason.
 pub fn suppress(
     findings: &mut Vec<Finding>,
     config: &Config,
     baseline: Option<&Baseline>,
+    gitleaks: Option<&GitleaksIgnore>,
 ) -> (Vec<Finding>, BTreeMap<&'static str, u64>) {
     let mut suppressed = Vec::new();
     let mut counts = BTreeMap::new();
@@ -95,8 +171,12 @@ pub fn suppress(
             Some("inline-allow")
         } else if config.allows(&f.path) {
             Some("allow-paths")
+        } else if let Some(list) = config.allows_finding(f) {
+            Some(list)
         } else if baseline.is_some_and(|b| b.contains(&f.fingerprint)) {
             Some("baseline")
+        } else if gitleaks.is_some_and(|g| g.matches(f)) {
+            Some("gitleaksignore")
         } else {
             None
         };

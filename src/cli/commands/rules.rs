@@ -5,9 +5,9 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
-use crate::config::Config;
+use crate::config::{Config, gitleaks};
 use crate::engine::selftest;
 
 use crate::cli::args::{ListFormat, RulesCommand};
@@ -18,7 +18,31 @@ pub fn run(command: RulesCommand) -> Result<u8> {
     match command {
         RulesCommand::List { format } => list(format),
         RulesCommand::Check { file } => check(&file),
+        RulesCommand::ImportGitleaks { file, output } => import_gitleaks(&file, output.as_deref()),
     }
+}
+
+fn import_gitleaks(file: &Path, output: Option<&Path>) -> Result<u8> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let translated = gitleaks::translate(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    match output {
+        Some(path) => {
+            std::fs::write(path, &translated).with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("leakhound: wrote {} (check it with `leakhound rules check {0}`)", path.display());
+        }
+        None => print!("{translated}"),
+    }
+    Ok(exit::CLEAN)
+}
+
+/// `leakhound detect` and friends: the leakhound command a gitleaks user wants.
+pub fn from_gitleaks(command: &str, instead: &str) -> Result<u8> {
+    eprintln!(
+        "leakhound: `{command}` is a gitleaks command; here it is: {instead}\n\
+         (`.gitleaksignore` and `gitleaks:allow` comments are honoured; `leakhound rules import-gitleaks \
+         .gitleaks.toml -o .leakhound.toml` brings your rules over. See the README's \"Coming from gitleaks\".)"
+    );
+    Ok(exit::ERROR)
 }
 
 fn check(file: &Path) -> Result<u8> {

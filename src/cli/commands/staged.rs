@@ -22,7 +22,10 @@ pub fn run(args: StagedArgs) -> Result<u8> {
         eprintln!(
             "\nleakhound: this commit would add the secrets above. Remove each from the file and `git add` it again \
              (or `git restore --staged <file>` to unstage it). If a key was ever pushed or shared, rotate it: \
-             the rotate link is above. To commit anyway: git commit --no-verify"
+             the rotate link is above.\n\
+             If it is not a secret (a test fixture, a public id): add `leakhound:allow` in a comment on its line, \
+             or its `sha256:<secret_sha256>` to `allow_secrets` in .leakhound.toml, or record it in the baseline \
+             that .leakhound.toml's `baseline` names. To commit anyway once: git commit --no-verify"
         );
     }
     Ok(code)

@@ -10,6 +10,10 @@
 //!
 //! ```toml
 //! allow_paths = ["tests/fixtures/**", "docs/examples/*.md"]
+//! allow_secrets = ["sha256:9f86d0…"]   # one secret, by the SHA-256 a finding reports
+//! allow_patterns = ["^sk_test_"]      # secrets matching a regex
+//! allow_commits = ["4f2a9c1"]         # what these commits introduced (git modes)
+//! baseline = ".leakhound-baseline.json"  # used when --baseline is not given
 //! disable_rules = ["generic-bearer-header"]
 //! fail_on = "critical"            # any | critical | live | warning
 //! max_file_size = "10M"
@@ -19,6 +23,8 @@
 //! id = "acme-internal-token"
 //! ...
 //! ```
+
+pub mod gitleaks;
 
 use std::path::{Path, PathBuf};
 
@@ -40,6 +46,14 @@ const REFUSED_KEYS: &[&str] =
 struct Raw {
     #[serde(default)]
     allow_paths: Vec<String>,
+    #[serde(default)]
+    allow_secrets: Vec<String>,
+    #[serde(default)]
+    allow_patterns: Vec<String>,
+    #[serde(default)]
+    allow_commits: Vec<String>,
+    #[serde(default)]
+    baseline: Option<String>,
     #[serde(default)]
     disable_rules: Vec<String>,
     #[serde(default)]
@@ -117,6 +131,12 @@ pub struct Config {
     pub path: Option<PathBuf>,
     allow: Option<GlobSet>,
     pub allow_paths: Vec<String>,
+    /// SHA-256 (hex) of secrets allowed anywhere.
+    allow_secrets: Vec<String>,
+    allow_patterns: Vec<regex::Regex>,
+    allow_commits: Vec<String>,
+    /// The baseline file, resolved against the config file's folder.
+    pub baseline: Option<PathBuf>,
     pub disable_rules: Vec<String>,
     pub fail_on: Option<FailOn>,
     pub max_file_size: Option<u64>,
@@ -176,9 +196,33 @@ impl Config {
         for glob in &raw.allow_paths {
             builder.add(Glob::new(glob).with_context(|| format!("{origin}: invalid allow_paths glob `{glob}`"))?);
         }
+        let mut allow_secrets = Vec::new();
+        for entry in &raw.allow_secrets {
+            let hex = entry.strip_prefix("sha256:").unwrap_or(entry).to_ascii_lowercase();
+            if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                // The entry is not echoed: it may be the secret itself.
+                anyhow::bail!(
+                    "{origin}: allow_secrets entries are `sha256:` and the 64 hex digits of a finding's `secret_sha256` \
+                     (a secret itself never belongs in this file); entry {} is {} characters that are not that",
+                    allow_secrets.len() + 1,
+                    entry.chars().count()
+                );
+            }
+            allow_secrets.push(hex);
+        }
+        let allow_patterns = raw
+            .allow_patterns
+            .iter()
+            .map(|p| regex::Regex::new(p).with_context(|| format!("{origin}: invalid allow_patterns regex `{p}`")))
+            .collect::<Result<Vec<_>>>()?;
+        let base_dir = path.parent().unwrap_or(Path::new("."));
         Ok(Config {
             path: Some(path.to_path_buf()),
             allow: Some(builder.build()?),
+            allow_secrets,
+            allow_patterns,
+            allow_commits: raw.allow_commits.iter().map(|c| c.trim().to_ascii_lowercase()).collect(),
+            baseline: raw.baseline.map(|b| base_dir.join(b)),
             allow_paths: raw.allow_paths,
             disable_rules: raw.disable_rules,
             fail_on,
@@ -219,6 +263,23 @@ impl Config {
     /// Whether findings at `path` are silenced by `allow_paths`.
     pub fn allows(&self, path: &str) -> bool {
         self.allow.as_ref().is_some_and(|set| set.is_match(path))
+    }
+
+    /// Which allow list silences `finding`, if one does: `allow-secrets`,
+    /// `allow-patterns` or `allow-commits`.
+    pub fn allows_finding(&self, finding: &Finding) -> Option<&'static str> {
+        if self.allow_secrets.contains(&finding.secret_sha256) {
+            Some("allow-secrets")
+        } else if self.allow_patterns.iter().any(|r| r.is_match(&finding.secret)) {
+            Some("allow-patterns")
+        } else if finding.git.as_ref().is_some_and(|g| {
+            let commit = g.commit.to_ascii_lowercase();
+            self.allow_commits.iter().any(|c| c.len() >= 7 && commit.starts_with(c.as_str()))
+        }) {
+            Some("allow-commits")
+        } else {
+            None
+        }
     }
 }
 
