@@ -88,3 +88,41 @@ fn every_mode_produces_valid_sarif_without_secrets() {
     let weird = results.iter().find(|r| r["ruleId"] == "github-pat-classic").unwrap();
     assert_eq!(weird["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "weird%20name%5B1%5D.env");
 }
+
+#[test]
+fn an_incomplete_scan_says_so_in_sarif_invocations() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = common::key("openai-project", 4);
+    fs::write(dir.path().join("ok.env"), format!("OPENAI_API_KEY={key}\n")).unwrap();
+    fs::write(dir.path().join("logo.png"), b"\x89PNG\r\n\x1a\n\x00\x00").unwrap();
+    let out = common::command().args(["scan", "--format", "sarif", "."]).current_dir(dir.path()).output().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_valid(&doc);
+    let invocation = &doc["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], true);
+    let notes = invocation["toolExecutionNotifications"].as_array().unwrap();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0]["level"], "note");
+    assert_eq!(notes[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "logo.png");
+}
+
+#[cfg(unix)]
+#[test]
+fn errors_reach_stderr_whatever_the_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nonexistent");
+    let report = dir.path().join("report.txt");
+    let out = common::command().arg("scan").arg(&missing).arg("-o").arg(&report).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("leakhound: error:") && stderr.contains("nonexistent"), "{stderr}");
+}
+
+#[test]
+fn a_git_object_store_given_to_scan_points_to_leakhound_git() {
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q", "--bare", "repo.git"]);
+    let out = common::command().args(["scan", "repo.git"]).current_dir(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("leakhound git repo.git"));
+}

@@ -9,7 +9,8 @@ use anyhow::{Context, Result};
 
 use crate::config::FailOn;
 use crate::outcome::ScanOutcome;
-use crate::report::{self, ReportOptions};
+use crate::report::sanitize::for_terminal;
+use crate::report::{self, Format, ReportOptions};
 use crate::rules::RuleSet;
 
 use super::args::{ColorChoice, OutputArgs};
@@ -35,6 +36,18 @@ pub fn exit_code(outcome: &ScanOutcome, fail_on: FailOn) -> u8 {
         exit::FINDINGS
     } else {
         exit::CLEAN
+    }
+}
+
+/// Every input that could not be read (what makes the exit code 2), on
+/// stderr, unless the text report on the terminal already lists them: a
+/// report written to a file or in a machine format must not hide them.
+pub fn errors_to_stderr(outcome: &ScanOutcome, args: &OutputArgs) {
+    if args.output.is_none() && args.format == Format::Text {
+        return;
+    }
+    for skip in outcome.skipped.iter().filter(|s| s.reason.is_error()) {
+        eprintln!("leakhound: error: {}: {}", for_terminal(&skip.path), for_terminal(&skip.detail));
     }
 }
 

@@ -87,6 +87,7 @@ impl Session {
             org::qualify_for_display(&mut outcome);
         }
         output::emit(&outcome, self.detector.rules(), output, &self.title)?;
+        output::errors_to_stderr(&outcome, output);
         if interrupt::requested() {
             return Ok(exit::INTERRUPTED);
         }

@@ -68,6 +68,7 @@ pub fn write(out: &mut dyn Write, view: &ReportView) -> io::Result<()> {
         "version": "2.1.0",
         "runs": [{
             "tool": { "driver": driver },
+            "invocations": [invocation(view)],
             "columnKind": "utf16CodeUnits",
             "results": results,
         }],
@@ -112,6 +113,28 @@ fn result(f: &Finding, index: &HashMap<&str, usize>) -> Value {
         result["ruleIndex"] = json!(i);
     }
     result
+}
+
+/// Whether the run read everything it should have, with one notification
+/// per input it skipped (an error when it could not be read) and per note:
+/// a code-scanning platform then shows that a scan was incomplete.
+fn invocation(view: &ReportView) -> Value {
+    let mut notifications: Vec<Value> = view
+        .skipped
+        .iter()
+        .map(|skip| {
+            json!({
+                "level": if skip.reason.is_error() { "error" } else { "note" },
+                "message": { "text": format!("skipped ({}): {}", skip.reason.as_str(), skip.detail) },
+                "locations": [{ "physicalLocation": { "artifactLocation": { "uri": uri(&skip.path) } } }],
+            })
+        })
+        .collect();
+    notifications.extend(view.notes.iter().map(|note| json!({ "level": "note", "message": { "text": note } })));
+    json!({
+        "executionSuccessful": view.stats.errors == 0,
+        "toolExecutionNotifications": notifications,
+    })
 }
 
 /// A relative URI reference for a path (`%`-escaping what URIs forbid).

@@ -6,7 +6,7 @@
 use std::io::{self, Write};
 
 use crate::finding::Finding;
-use crate::outcome::{Skip, SkipReason, Stats};
+use crate::outcome::{Skip, SkipReason, Stats, Unit};
 use crate::rules::verify_spec::Status;
 use crate::rules::{RuleSet, Severity};
 
@@ -36,7 +36,9 @@ impl Style {
 pub fn write(out: &mut dyn Write, view: &ReportView) -> io::Result<()> {
     let (findings, suppressed, rules) = (&view.findings, &view.suppressed, view.rules);
     let style = Style { color: view.color };
-    if view.stats.verification.is_some() {
+    // What to rotate first: after verification, and for every history
+    // audit (marked unverified), where one key is often many findings.
+    if view.stats.verification.is_some() || view.stats.unit == Unit::Blob {
         write_rotation(out, findings, rules, &style)?;
     }
     // Keys served to browsers first: anyone can read them in DevTools.
@@ -173,7 +175,7 @@ fn write_groups(out: &mut dyn Write, findings: &[Finding], style: &Style) -> io:
                     "      {} · in {} · refs: {}",
                     if git.in_head { "STILL IN HEAD" } else { "removed from HEAD (still in history)" },
                     plural(git.commit_count, "commit"),
-                    if git.branches.is_empty() { "none".to_string() } else { for_terminal(&git.branches.join(", ")) }
+                    refs_words(&git.branches)
                 )?;
             }
             if let Some(companion) = &f.companion {
@@ -197,6 +199,18 @@ fn write_groups(out: &mut dyn Write, findings: &[Finding], style: &Style) -> io:
     }
     Ok(())
 }
+
+/// Refs a key is in, at most [`MAX_REFS_SHOWN`] of them: a key on a
+/// long-lived branch is in thousands of tags and PR refs.
+fn refs_words(refs: &[String]) -> String {
+    match refs.len() {
+        0 => "none".into(),
+        n if n <= MAX_REFS_SHOWN => for_terminal(&refs.join(", ")),
+        n => format!("{} and {} more", for_terminal(&refs[..MAX_REFS_SHOWN].join(", ")), n - MAX_REFS_SHOWN),
+    }
+}
+
+const MAX_REFS_SHOWN: usize = 5;
 
 /// Every skip except binary files is listed (those are only counted: a
 /// tree of images would drown the report).
@@ -235,8 +249,14 @@ fn summary(stats: &Stats, findings: &[Finding]) -> String {
         let parts: Vec<String> = by_severity.iter().map(|(s, n)| format!("{n} {}", s.as_str())).collect();
         format!(" ({})", parts.join(", "))
     };
+    let keys: std::collections::BTreeSet<&str> = findings.iter().map(|f| f.secret_sha256.as_str()).collect();
+    let unique = if keys.len() < findings.len() {
+        format!(" of {}", plural(keys.len() as u64, "unique key"))
+    } else {
+        String::new()
+    };
     let mut line = format!(
-        "{}{severities} in {} · scanned {}, {} in {} ms",
+        "{}{unique}{severities} in {} · scanned {}, {} in {} ms",
         plural(findings.len() as u64, "finding"),
         plural(files.len() as u64, "file"),
         plural(stats.files_scanned, stats.unit.as_str()),

@@ -1,6 +1,6 @@
 //! `leakhound scan PATH...`: files, directory trees and standard input.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
@@ -20,6 +20,13 @@ pub fn run(args: ScanArgs) -> Result<u8> {
 /// The filesystem/stdin scan shared by `scan` and `baseline create`.
 pub fn scan_paths(args: &ScanArgs) -> Result<(Session, ScanOutcome)> {
     let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+    if let Some(repo) = paths.iter().find(|p| is_object_store(p)) {
+        anyhow::bail!(
+            "{} is a git repository's object store, not a tree of files: to audit its history, run `leakhound git {}`",
+            repo.display(),
+            repo.display()
+        );
+    }
     let root = paths.iter().find(|p| p.as_os_str() != "-").cloned().unwrap_or_else(|| PathBuf::from("."));
     let mut session = Session::start(&root, &args.output, args.max_file_size)?;
     let shown = |p: &PathBuf| {
@@ -45,4 +52,14 @@ pub fn scan_paths(args: &ScanArgs) -> Result<(Session, ScanOutcome)> {
     source::fs::walk(&files, &options, &collector);
     let outcome = collector.finish();
     Ok((session, outcome))
+}
+
+/// A bare repository or a `.git` folder: `scan` would find nothing in its
+/// packed objects, silently.
+fn is_object_store(path: &Path) -> bool {
+    path.is_dir()
+        && path.join("HEAD").is_file()
+        && path.join("objects").is_dir()
+        && path.join("refs").is_dir()
+        && !path.join(".git").exists()
 }
