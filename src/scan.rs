@@ -16,6 +16,7 @@ pub struct Collector<'e> {
     detector: &'e Detector,
     findings: Mutex<Vec<Finding>>,
     skipped: Mutex<Vec<Skip>>,
+    notes: Mutex<Vec<String>>,
     files: AtomicU64,
     bytes: AtomicU64,
     started: Instant,
@@ -27,6 +28,7 @@ impl<'e> Collector<'e> {
             detector,
             findings: Mutex::default(),
             skipped: Mutex::default(),
+            notes: Mutex::default(),
             files: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             started: Instant::now(),
@@ -51,7 +53,9 @@ impl<'e> Collector<'e> {
             duration_ms: duration_ms(elapsed),
             ..Stats::default()
         };
-        ScanOutcome { findings, skipped, stats, ..ScanOutcome::default() }
+        let mut notes = self.notes.into_inner().unwrap_or_else(|e| e.into_inner());
+        notes.sort();
+        ScanOutcome { findings, skipped, stats, notes, ..ScanOutcome::default() }
     }
 }
 
@@ -71,6 +75,28 @@ impl BlobSink for Collector<'_> {
             return;
         }
         self.findings.lock().unwrap_or_else(|e| e.into_inner()).extend(found);
+    }
+
+    fn part(&self, path: &str, bytes: &[u8], first_line: usize) {
+        if first_line == 1 {
+            self.files.fetch_add(1, Ordering::Relaxed);
+            self.notes.lock().unwrap_or_else(|e| e.into_inner()).push(format!(
+                "{path}: larger than --max-file-size: scanned in parts, for keys in plain text and binary strings only \
+                 (encodings and archives are decoded only in files under the limit)"
+            ));
+        }
+        self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        let mut found = self.detector.part_findings(bytes, path);
+        if found.is_empty() {
+            return;
+        }
+        for f in &mut found {
+            f.line += first_line - 1;
+        }
+        // Parts overlap: a key in the overlap is found twice, on one line.
+        let mut findings = self.findings.lock().unwrap_or_else(|e| e.into_inner());
+        found.retain(|f| !findings.iter().any(|o| order_key(o) == order_key(f)));
+        findings.extend(found);
     }
 
     fn skipped(&self, skip: Skip) {

@@ -362,6 +362,9 @@ fn files_deleted_or_truncated_between_the_walk_and_the_read() {
             drop(first);
             self.inner.blob(path, bytes);
         }
+        fn part(&self, path: &str, bytes: &[u8], first_line: usize) {
+            self.inner.part(path, bytes, first_line);
+        }
         fn skipped(&self, skip: Skip) {
             self.inner.skipped(skip);
         }
@@ -636,4 +639,25 @@ fn report_files_hold_no_full_secret_unless_asked() {
             assert!(bytes.windows(k.len()).any(|w| w == k.as_bytes()), "{file} lacks a secret it was asked to show");
         }
     }
+}
+
+#[test]
+fn a_60_mb_log_over_the_size_limit_is_read_in_parts_and_its_last_key_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = common::key("anthropic-api", 58);
+    let log = dir.path().join("app.log");
+    let mut text = String::with_capacity(61 << 20);
+    let mut n = 0;
+    while text.len() < 60 << 20 {
+        text.push_str(&format!("2026-12-06T10:00:00Z INFO request {n} served in 12 ms\n"));
+        n += 1;
+    }
+    text.push_str(&format!("2026-12-06T10:00:01Z DEBUG anthropic client ready, key={key}\n"));
+    fs::write(&log, &text).unwrap();
+    let run = scan_run(&["--max-file-size", "25M"], &[dir.path()], 120);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let f = &run.doc["findings"][0];
+    assert_eq!(f["path"], "app.log");
+    assert_eq!(f["line"].as_u64(), Some(n as u64 + 1), "the line counts across parts");
+    assert_eq!(run.doc["findings"].as_array().unwrap().len(), 1, "parts overlap without double reports");
 }

@@ -180,7 +180,7 @@ fn stdin_is_scanned_as_dash() {
 }
 
 #[test]
-fn binaries_are_scanned_and_oversize_files_skipped_with_notes() {
+fn binaries_are_scanned_and_oversize_files_read_in_parts() {
     let dir = tempfile::tempdir().unwrap();
     let key = common::key("openai-project", 1);
     let mut binary = b"\x7fELF\x00\x00\x01".to_vec();
@@ -191,18 +191,13 @@ fn binaries_are_scanned_and_oversize_files_skipped_with_notes() {
     let (code, doc) = scan_json(&["--max-file-size", "1K"], dir.path());
     assert_eq!(code, 1);
     let findings = doc["findings"].as_array().unwrap();
-    let paths: Vec<&str> = findings.iter().map(|f| f["path"].as_str().unwrap()).collect();
-    assert_eq!(paths, vec!["app.bin", "ok.env"]);
-    assert_eq!(findings[0]["column"], 8, "a binary's column is its byte offset + 1");
-    assert_eq!(doc["stats"]["skipped"], serde_json::json!({"too-large": 1}));
-    assert_eq!(doc["stats"]["errors"], 0);
-    let reasons: Vec<(&str, &str)> = doc["skipped"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| (s["path"].as_str().unwrap(), s["reason"].as_str().unwrap()))
-        .collect();
-    assert_eq!(reasons, vec![("big.txt", "too-large")]);
+    let places: Vec<(&str, u64)> =
+        findings.iter().map(|f| (f["path"].as_str().unwrap(), f["line"].as_u64().unwrap())).collect();
+    assert_eq!(places, vec![("app.bin", 1), ("big.txt", 2), ("ok.env", 1)]);
+    assert_eq!(findings[0]["column"], 8, "a binary's column counts bytes");
+    assert_eq!(doc["stats"]["skipped"], serde_json::json!({}));
+    assert_eq!(doc["stats"]["files_scanned"], 3);
+    assert!(doc["notes"][0].as_str().unwrap().starts_with("big.txt: larger than --max-file-size"), "{}", doc["notes"]);
 }
 
 #[cfg(unix)]

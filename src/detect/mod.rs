@@ -179,6 +179,23 @@ impl Detector {
         std::mem::take(&mut *self.notes.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
+    /// Findings in one part of a file too large to read whole, with
+    /// exposure applied: the raw bytes only (text or binary), no decoding.
+    /// Lines count from the part's start.
+    pub fn part_findings(&self, bytes: &[u8], path: &str) -> Vec<Finding> {
+        let mut findings = if sniff::looks_binary(bytes) {
+            self.binary_findings(bytes, path)
+        } else {
+            self.matches_as_findings(bytes, path)
+        };
+        drop_named_companions(&mut findings);
+        if !findings.is_empty() {
+            let facts = self.exposure.facts(bytes);
+            findings.retain_mut(|f| self.enrich(f, facts));
+        }
+        findings
+    }
+
     /// Findings in `bytes` at `path`, with exposure applied.
     pub fn findings(&self, bytes: &[u8], path: &str) -> Vec<Finding> {
         let mut findings = self.raw_findings(bytes, path);

@@ -6,6 +6,7 @@
 //! sits between reading and matching.
 
 use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -91,6 +92,42 @@ fn walk_root(root: &Path, options: &WalkOptions, sink: &dyn BlobSink) {
     });
 }
 
+/// Files over `--max-file-size` are read in parts up to this size; larger
+/// ones (disk images, database dumps, sparse files) are skipped, with a note.
+const MAX_STREAMED: u64 = 1 << 30;
+
+/// Bytes of a large file handed over at once.
+const PART: usize = 8 << 20;
+/// Bytes of the previous part a part starts with (whole lines when it can).
+const OVERLAP: usize = 4 << 10;
+
+/// A file over `--max-file-size`, handed to `sink` in parts of [`PART`]
+/// bytes cut at line ends, each starting a few lines before the previous
+/// one ended: the size limit bounds memory and decoding, not detection.
+fn read_parts(mut file: File, display: &str, sink: &dyn BlobSink) -> std::io::Result<()> {
+    let mut buf: Vec<u8> = Vec::with_capacity(PART + OVERLAP);
+    let mut first_line = 1usize;
+    loop {
+        let wanted = (PART + OVERLAP).saturating_sub(buf.len()) as u64;
+        let read = (&mut file).take(wanted).read_to_end(&mut buf)?;
+        let at_end = (read as u64) < wanted;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let cut = if at_end { buf.len() } else { memchr::memrchr(b'\n', &buf[..PART]).map_or(PART, |i| i + 1) };
+        sink.part(display, &buf[..cut], first_line);
+        if at_end {
+            return Ok(());
+        }
+        // Start the next part at a line start in the overlap, or (one long
+        // line) OVERLAP bytes back.
+        let from = cut.saturating_sub(OVERLAP);
+        let start = memchr::memchr(b'\n', &buf[from..cut.saturating_sub(1)]).map_or(from, |i| from + i + 1);
+        first_line += memchr::memchr_iter(b'\n', &buf[..start]).count();
+        buf.drain(..start);
+    }
+}
+
 fn read_file(path: &Path, display: &str, max_file_size: u64, buffer: &mut Vec<u8>, sink: &dyn BlobSink) {
     let unreadable =
         |e: std::io::Error| Skip { path: display.to_string(), reason: SkipReason::Unreadable, detail: e.to_string() };
@@ -107,19 +144,32 @@ fn read_file(path: &Path, display: &str, max_file_size: u64, buffer: &mut Vec<u8
         }
         Err(e) => return sink.skipped(unreadable(e)),
     };
-    let too_large = |size: u64| Skip {
-        path: display.to_string(),
-        reason: SkipReason::TooLarge,
-        detail: format!("{size} bytes is over the {max_file_size}-byte limit (--max-file-size)"),
-    };
     if let Ok(meta) = file.metadata()
         && meta.len() > max_file_size
     {
-        return sink.skipped(too_large(meta.len()));
+        if meta.len() > MAX_STREAMED {
+            return sink.skipped(Skip {
+                path: display.to_string(),
+                reason: SkipReason::TooLarge,
+                detail: format!(
+                    "{} bytes is over the {MAX_STREAMED}-byte limit for reading large files in parts \
+                     (a disk image or a dump: scan what it holds instead)",
+                    meta.len()
+                ),
+            });
+        }
+        return read_parts(file, display, sink).unwrap_or_else(|e| sink.skipped(unreadable(e)));
     }
-    match read_capped(file, max_file_size, buffer) {
+    match read_capped(&file, max_file_size, buffer) {
         Ok(true) => {}
-        Ok(false) => return sink.skipped(too_large(buffer.len() as u64)),
+        // It grew past the limit after the stat: read it in parts after all.
+        Ok(false) => {
+            buffer.clear();
+            let rewound = (&file).seek(SeekFrom::Start(0)).map(|_| ());
+            return rewound
+                .and_then(|()| read_parts(file, display, sink))
+                .unwrap_or_else(|e| sink.skipped(unreadable(e)));
+        }
         Err(e) => return sink.skipped(unreadable(e)),
     }
     if let Some(kind) = media_kind(buffer) {

@@ -12,6 +12,10 @@ use crate::outcome::Skip;
 pub trait BlobSink: Sync {
     /// One readable blob; `path` is what findings will report.
     fn blob(&self, path: &str, bytes: &[u8]);
+    /// A part of a file too large to read whole (`--max-file-size`): its
+    /// bytes from the start of line `first_line`. Parts follow one another
+    /// and overlap by a few lines, so a key on a part's edge is in a part.
+    fn part(&self, path: &str, bytes: &[u8], first_line: usize);
     /// Something the source could not or would not read.
     fn skipped(&self, skip: Skip);
 }
