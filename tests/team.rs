@@ -113,3 +113,40 @@ fn a_gitleaks_config_is_imported_and_its_commands_answered() {
     assert_eq!(code, 2);
     assert!(stderr.contains("leakhound git ."), "{stderr}");
 }
+
+#[test]
+fn a_history_is_narrowed_by_date_and_branch() {
+    // Dates advance a day per git command from 2023-11-14.
+    let mut repo = Repo::with_step(86_400);
+    let (old, new, side) =
+        (common::key("openai-project", 99), common::key("github-classic", 100), common::key("groq", 101));
+    repo.commit("old.env", &format!("OPENAI_API_KEY={old}\n"), "old");
+    for n in 0..10 {
+        repo.commit("log.txt", &format!("{n}\n"), "tick");
+    }
+    repo.commit("new.env", &format!("GITHUB_TOKEN={new}\n"), "new");
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    repo.commit("side.env", &format!("GROQ_API_KEY={side}\n"), "side");
+    repo.git(&["checkout", "-q", "main"]);
+    let dir = repo.path.clone();
+    let hashes = |doc: &Value| -> Vec<String> {
+        let mut h: Vec<String> =
+            doc["findings"].as_array().unwrap().iter().map(|f| f["secret_sha256"].as_str().unwrap().into()).collect();
+        h.sort();
+        h
+    };
+    let (_, doc, stderr) = run(&dir, &["git", "--format", "json", "--since", "2023-11-20", "."]);
+    let mut expected = vec![common::sha256(&new), common::sha256(&side)];
+    expected.sort();
+    assert_eq!(hashes(&doc), expected, "{stderr}");
+    assert!(
+        doc["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("introduced since 2023-11-20"))
+    );
+    let (_, doc, _) = run(&dir, &["git", "--format", "json", "--branch", "side", "--since", "2023-11-20", "."]);
+    let (_, all, _) = run(&dir, &["git", "--format", "json", "--branch", "main", "."]);
+    assert!(hashes(&doc).contains(&common::sha256(&side)));
+    assert!(!hashes(&all).contains(&common::sha256(&side)), "the side branch's key is not in main's history");
+    let (code, _, stderr) = run(&dir, &["git", "--since", "last tuesday", "."]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("is not a date"), "{stderr}");
+}

@@ -190,6 +190,16 @@ pub struct GitArgs {
     #[arg(long, value_name = "SHA")]
     pub since_commit: Option<String>,
 
+    /// History audit: report only keys introduced on or after DATE
+    /// (`2026-01-31` or RFC 3339).
+    #[arg(long, value_name = "DATE", value_parser = parse_date, conflicts_with_all = ["range", "since_commit"])]
+    pub since: Option<time::OffsetDateTime>,
+
+    /// History audit: report only keys in the history of REF (a branch or
+    /// tag name, or a full ref); repeatable.
+    #[arg(long, value_name = "REF", conflicts_with_all = ["range", "since_commit"])]
+    pub branch: Vec<String>,
+
     #[command(flatten)]
     pub repos: ReposArgs,
 
@@ -264,4 +274,20 @@ pub struct MergeArgs {
 pub enum ListFormat {
     Text,
     Json,
+}
+
+/// `2026-01-31` (midnight UTC) or an RFC 3339 time.
+fn parse_date(text: &str) -> Result<time::OffsetDateTime, String> {
+    use time::format_description::well_known::Rfc3339;
+    if let Ok(t) = time::OffsetDateTime::parse(text, &Rfc3339) {
+        return Ok(t);
+    }
+    let bad = || format!("`{text}` is not a date: use 2026-01-31 or an RFC 3339 time");
+    let mut parts = text.splitn(3, '-').map(|p| p.parse::<i32>().ok());
+    let (Some(Some(year)), Some(Some(month)), Some(Some(day))) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad());
+    };
+    let month = time::Month::try_from(u8::try_from(month).map_err(|_| bad())?).map_err(|_| bad())?;
+    let day = u8::try_from(day).map_err(|_| bad())?;
+    time::Date::from_calendar_date(year, month, day).map(|d| d.midnight().assume_utc()).map_err(|_| bad())
 }

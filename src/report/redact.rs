@@ -20,6 +20,12 @@ const MIN_LEN_FOR_TAIL: usize = 16;
 /// `sk-proj-...a1B2`: the known prefix, then `...`, then the last 4.
 /// `prefix` is the part of the secret that is not secret (a rule keyword).
 pub fn mask(secret: &str, prefix_len: usize) -> String {
+    if let Some(header) = pem_header(secret) {
+        // The key's type and a short fingerprint: two keys can be told
+        // apart, and nothing of the key itself shows.
+        let digest = crate::finding::secret_hash(secret.as_bytes());
+        return format!("{header}...sha256:{}", &digest[..12]);
+    }
     let chars: Vec<char> = secret.chars().collect();
     if chars.len() < MIN_LEN_FOR_TAIL {
         return "*****".to_string();
@@ -32,6 +38,14 @@ pub fn mask(secret: &str, prefix_len: usize) -> String {
     format!("{head}...{tail}")
 }
 
+/// `-----BEGIN RSA PRIVATE KEY-----` of a PEM block (or a PuTTY key's
+/// first line).
+fn pem_header(secret: &str) -> Option<&str> {
+    let first = secret.lines().next()?;
+    (first.starts_with("-----BEGIN ") && first.ends_with("-----") || first.starts_with("PuTTY-User-Key-File-"))
+        .then_some(first)
+}
+
 /// Length of the longest keyword that starts `secret`.
 pub fn keyword_prefix_len(secret: &str, keywords: &[String]) -> usize {
     keywords.iter().filter(|k| secret.starts_with(k.as_str())).map(|k| k.chars().count()).max().unwrap_or(0)
@@ -42,6 +56,10 @@ pub fn keyword_prefix_len(secret: &str, keywords: &[String]) -> usize {
 /// the secret longer than the mask itself shows. A multi-line secret (PEM)
 /// is matched by its first line.
 pub fn mask_in(text: &str, secret: &str, prefix_len: usize) -> String {
+    if pem_header(secret).is_some() {
+        // A snippet holds a PEM block's first line only: its header, no key.
+        return text.to_string();
+    }
     let secret = secret.lines().next().unwrap_or_default();
     if secret.is_empty() {
         return text.to_string();
@@ -132,6 +150,16 @@ mod tests {
         assert_eq!(mask("short", 0), "*****");
         // A long keyword prefix on a short secret cannot expose the middle.
         assert_eq!(mask("abcdefghijklmnop", 16), "abcd...mnop");
+    }
+
+    #[test]
+    fn pem_keys_show_their_type_and_a_short_fingerprint() {
+        let a = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAx\n-----END RSA PRIVATE KEY-----";
+        let b = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAy\n-----END RSA PRIVATE KEY-----";
+        let (ma, mb) = (mask(a, 11), mask(b, 11));
+        assert!(ma.starts_with("-----BEGIN RSA PRIVATE KEY-----...sha256:"), "{ma}");
+        assert_ne!(ma, mb);
+        assert!(!ma.contains("MIIE"));
     }
 
     #[test]

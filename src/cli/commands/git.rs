@@ -10,6 +10,7 @@ use anyhow::Result;
 use crate::history::audit::{AuditOptions, audit};
 use crate::history::changes::scan_range;
 use crate::org::{self, Shard};
+use crate::outcome::ScanOutcome;
 use crate::source::git::GitRepo;
 
 use crate::cli::args::GitArgs;
@@ -33,9 +34,46 @@ pub fn run(args: GitArgs) -> Result<u8> {
     };
     let outcome = match range {
         Some(range) => scan_range(&repo, &session.detector, &range, session.max_file_size)?,
-        None => audit(&repo, &session.detector, &audit_options(&args, &session))?,
+        None => narrowed(audit(&repo, &session.detector, &audit_options(&args, &session))?, &args),
     };
     session.finish(outcome, &args.verify, &args.output)
+}
+
+/// `--since` and `--branch`: the audit's findings introduced since a date,
+/// or in the history of the named refs (the whole store is still decoded
+/// once: narrowing the report is cheap, narrowing the decode is not).
+fn narrowed(mut outcome: ScanOutcome, args: &GitArgs) -> ScanOutcome {
+    let wanted = |name: &str| {
+        args.branch.iter().any(|b| {
+            name == b || ["refs/heads/", "refs/tags/", "refs/remotes/"].iter().any(|p| name.strip_prefix(p) == Some(b))
+        })
+    };
+    let before = outcome.findings.len();
+    outcome.findings.retain(|f| {
+        let Some(git) = &f.git else { return true };
+        let recent = args.since.is_none_or(|since| {
+            time::OffsetDateTime::parse(&git.date, &time::format_description::well_known::Rfc3339)
+                .is_ok_and(|d| d >= since)
+        });
+        recent && (args.branch.is_empty() || git.branches.iter().any(|r| wanted(r)))
+    });
+    if outcome.findings.len() < before {
+        let mut why = Vec::new();
+        if let Some(since) = args.since {
+            why.push(format!("introduced since {}", since.date()));
+        }
+        if !args.branch.is_empty() {
+            why.push(format!("in the history of {}", args.branch.join(", ")));
+        }
+        outcome.notes.push(format!(
+            "{} of {} findings shown: only keys {}",
+            outcome.findings.len(),
+            before,
+            why.join(" and ")
+        ));
+    }
+    outcome.stats.findings = outcome.findings.len() as u64;
+    outcome
 }
 
 /// Where a repository's `.leakhound.toml` lives: its work tree, or the
