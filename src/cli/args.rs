@@ -40,7 +40,7 @@ pub enum Command {
     /// Audit a git repository's whole history (every blob reachable from any
     /// ref, each scanned once), attributing each key to the commit that
     /// introduced it.
-    Git(GitArgs),
+    Git(Box<GitArgs>),
     /// Merge shard reports of `git --repos` (JSONL or JSON) into one report:
     /// a key found in several repositories is one rotation item.
     ///

@@ -36,7 +36,7 @@ pub fn run() -> ExitCode {
 fn dispatch(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Scan(args) => commands::scan::run(args),
-        Command::Git(args) => commands::git::run(args),
+        Command::Git(args) => commands::git::run(*args),
         Command::Merge(args) => commands::merge::run(args),
         Command::Staged(args) => commands::staged::run(args),
         Command::Baseline(command) => commands::baseline::run(command),
