@@ -22,18 +22,27 @@ pub fn hooks_dir(repo: &git2::Repository) -> PathBuf {
     }
 }
 
+/// The name an existing hook is kept under by `install --force`; the new
+/// hook runs it after leakhound, so nothing the team had stops running.
+const BACKUP: &str = "pre-commit.leakhound-backup";
+
 fn hook_script(leakhound: &Path) -> String {
     format!(
         "#!/bin/sh\n{MARKER}\n# Blocks commits that add API keys. Bypass once with `git commit --no-verify`.\n\
-         if command -v leakhound >/dev/null 2>&1; then exec leakhound staged; fi\n\
-         exec '{}' staged\n",
+         if command -v leakhound >/dev/null 2>&1; then leakhound staged || exit $?\n\
+         else '{}' staged || exit $?\n\
+         fi\n\
+         # The hook that was here before (kept by `hook install --force`) runs next.\n\
+         previous=\"$(dirname \"$0\")/{BACKUP}\"\n\
+         if [ -x \"$previous\" ]; then exec \"$previous\" \"$@\"; fi\n",
         leakhound.display().to_string().replace('\'', "'\\''")
     )
 }
 
 /// Writes the pre-commit hook. Refuses to replace a hook leakhound did not
 /// write unless `force`, in which case the old one is kept beside it as
-/// `pre-commit.leakhound-backup`. Returns the hook's path.
+/// `pre-commit.leakhound-backup` and run after leakhound. Returns the
+/// hook's path.
 pub fn install(repo: &git2::Repository, force: bool) -> Result<PathBuf> {
     let dir = hooks_dir(repo);
     fs::create_dir_all(&dir).with_context(|| format!("cannot create hooks directory {}", dir.display()))?;
@@ -48,7 +57,7 @@ pub fn install(repo: &git2::Repository, force: bool) -> Result<PathBuf> {
                 hook.display()
             );
         }
-        fs::rename(&hook, dir.join("pre-commit.leakhound-backup")).context("cannot back up the existing hook")?;
+        fs::rename(&hook, dir.join(BACKUP)).context("cannot back up the existing hook")?;
     }
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("leakhound"));
     fs::write(&hook, hook_script(&exe)).with_context(|| format!("cannot write {}", hook.display()))?;

@@ -218,6 +218,21 @@ fn hook_install_refuses_a_foreign_hook_and_uninstall_removes_only_its_own() {
         "#!/bin/sh\necho mine\n"
     );
 
+    // The old hook still runs, after leakhound, on a clean commit.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let backup = repo.path.join(".git/hooks/pre-commit.leakhound-backup");
+        fs::set_permissions(backup, fs::Permissions::from_mode(0o755)).unwrap();
+        repo.write("clean.txt", "nothing secret\n");
+        repo.git(&["add", "clean.txt"]);
+        let clean = Std::new("git")
+            .current_dir(&repo.path)
+            .args(["-c", "user.name=a", "-c", "user.email=a@b", "commit", "-q", "-m", "clean"])
+            .output()
+            .unwrap();
+        assert!(clean.status.success() && String::from_utf8_lossy(&clean.stderr).contains("mine"), "{clean:?}");
+    }
     // The installed hook blocks a commit that adds a key.
     repo.write("leak.env", &format!("K={}\n", key("openai-project", 13)));
     repo.git(&["add", "leak.env"]);
