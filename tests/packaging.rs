@@ -21,6 +21,9 @@ fn man_page_renders() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.starts_with(".ie") && text.contains(".TH leakhound 1"));
+    let out = common::command().args(["man", "git"]).output().unwrap();
+    assert!(String::from_utf8(out.stdout).unwrap().contains(".TH leakhound-git 1"));
+    common::command().args(["man", "nope"]).assert().code(2);
 }
 
 #[test]

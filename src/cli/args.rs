@@ -59,8 +59,12 @@ pub enum Command {
     Baseline(BaselineCommand),
     /// Print shell completions (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
-    /// Print the man page (roff) to standard output.
-    Man,
+    /// Print the man page (roff) to standard output: leakhound's, or one
+    /// subcommand's (`leakhound man git`).
+    Man {
+        /// A subcommand (`scan`, `git`, `staged`, `merge`, `baseline`, `hook`, `rules`).
+        subcommand: Option<String>,
+    },
     /// Inspect the built-in rules.
     #[command(subcommand)]
     Rules(RulesCommand),

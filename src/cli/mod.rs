@@ -53,8 +53,19 @@ fn dispatch(cli: Cli) -> Result<u8> {
             clap_complete::generate(shell, &mut Cli::command(), "leakhound", &mut io::stdout());
             Ok(exit::CLEAN)
         }
-        Command::Man => {
-            clap_mangen::Man::new(Cli::command()).render(&mut io::stdout())?;
+        Command::Man { subcommand } => {
+            let cli = Cli::command();
+            let page = match subcommand {
+                None => cli,
+                Some(name) => {
+                    let found = cli.find_subcommand(&name).cloned();
+                    let Some(sub) = found else {
+                        anyhow::bail!("no subcommand `{name}`: see `leakhound --help` for the list");
+                    };
+                    sub.name(format!("leakhound-{name}"))
+                }
+            };
+            clap_mangen::Man::new(page).render(&mut io::stdout())?;
             Ok(exit::CLEAN)
         }
     }
