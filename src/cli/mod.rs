@@ -62,7 +62,8 @@ fn dispatch(cli: Cli) -> Result<u8> {
                     let Some(sub) = found else {
                         anyhow::bail!("no subcommand `{name}`: see `leakhound --help` for the list");
                     };
-                    sub.name(format!("leakhound-{name}"))
+                    // Process-lifetime text: clap names are &'static.
+                    sub.name(&*Box::leak(format!("leakhound-{name}").into_boxed_str()))
                 }
             };
             clap_mangen::Man::new(page).render(&mut io::stdout())?;
