@@ -124,7 +124,8 @@ pub struct ScanArgs {
     #[arg(long, short = 'L')]
     pub follow: bool,
 
-    /// Skip files larger than this (bytes, or with a K/M/G suffix; default 25M).
+    /// Files larger than this are read in parts, for keys in plain text
+    /// only (bytes, or with a K/M/G suffix; default 25M).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_file_size: Option<u64>,
 
