@@ -135,6 +135,7 @@ fn config_errors_name_the_file_and_line() {
     let (code, _, stderr) = scan(dir.path(), &[]);
     assert_eq!(code, 2);
     assert!(stderr.contains("bad-rule") && stderr.contains("invalid pattern"), "{stderr}");
+    assert!(stderr.contains("the rule at line 2"), "the error points at the rule: {stderr}");
 }
 
 #[test]

@@ -98,6 +98,17 @@ impl FailOn {
     }
 }
 
+/// The line of every `id = "..."` in a config's text.
+fn rule_lines(text: &str) -> std::collections::HashMap<String, usize> {
+    text.lines()
+        .enumerate()
+        .filter_map(|(n, line)| {
+            let value = line.trim().strip_prefix("id")?.trim_start().strip_prefix('=')?.trim();
+            Some((value.trim_matches(|c| c == '"' || c == '\'').to_string(), n + 1))
+        })
+        .collect()
+}
+
 /// A size that could not be read (`--max-file-size`, `max_file_size`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SizeError {
@@ -142,6 +153,8 @@ pub struct Config {
     pub max_file_size: Option<u64>,
     pub respect_gitignore: Option<bool>,
     rules: Vec<RuleSpec>,
+    /// Line of each custom rule's `id = "..."`, for error messages.
+    rule_lines: std::collections::HashMap<String, usize>,
     /// Things ignored on purpose, to print.
     pub warnings: Vec<String>,
 }
@@ -228,6 +241,7 @@ impl Config {
             fail_on,
             max_file_size,
             respect_gitignore: raw.respect_gitignore,
+            rule_lines: rule_lines(text),
             rules: raw.rule,
             warnings,
         })
@@ -253,7 +267,14 @@ impl Config {
                 custom.push(spec);
             }
         }
-        let warnings = rules.add_untrusted(&origin, custom)?;
+        let warnings = rules.add_untrusted(&origin, custom).map_err(|e| match &e {
+            // Point at the rule in the file: a config may hold dozens.
+            crate::rules::RuleError::Invalid { id, .. } => match self.rule_lines.get(id) {
+                Some(line) => anyhow::anyhow!("{e} (the rule at line {line})"),
+                None => e.into(),
+            },
+            _ => e.into(),
+        })?;
         self.warnings.extend(warnings);
         let disabled = &self.disable_rules;
         rules.retain(|r| !disabled.contains(&r.spec.id));
