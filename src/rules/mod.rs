@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use regex::bytes::{Regex, RegexBuilder};
 
-pub use spec::{Companion, Confidence, RuleSpec, Severity};
+pub use spec::{Companion, Confidence, RuleSpec, SecretEncoding, Severity};
 
 mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
@@ -52,6 +52,8 @@ pub struct Rule {
     regex: OnceLock<Regex>,
     exclude: Vec<Regex>,
     exclude_before: Vec<Regex>,
+    exclude_after: Vec<Regex>,
+    exclude_preceding: Vec<Regex>,
     confident_if: Vec<Regex>,
 }
 
@@ -84,6 +86,8 @@ impl Rule {
         let exclude = compile_list(&spec.exclude, "exclude")?;
         let confident_if = compile_list(&spec.confident_if, "confident_if")?;
         let exclude_before = compile_list(&spec.exclude_before, "exclude_before")?;
+        let exclude_after = compile_list(&spec.exclude_after, "exclude_after")?;
+        let exclude_preceding = compile_list(&spec.exclude_preceding, "exclude_preceding")?;
         Ok(Rule {
             spec,
             origin: origin.to_string(),
@@ -91,6 +95,8 @@ impl Rule {
             regex: OnceLock::new(),
             exclude,
             exclude_before,
+            exclude_after,
+            exclude_preceding,
             confident_if,
         })
     }
@@ -136,6 +142,17 @@ impl Rule {
     /// Whether the text just before a secret (same line) rules it out.
     pub fn is_excluded_by_prefix(&self, before: &[u8]) -> bool {
         self.exclude_before.iter().any(|r| r.is_match(before))
+    }
+
+    /// Whether the text just after a secret (same line) rules it out.
+    pub fn is_excluded_by_suffix(&self, after: &[u8]) -> bool {
+        self.exclude_after.iter().any(|r| r.is_match(after))
+    }
+
+    /// Whether the text before a secret (up to 256 bytes, across lines)
+    /// rules it out.
+    pub fn is_excluded_by_preceding(&self, preceding: &[u8]) -> bool {
+        self.exclude_preceding.iter().any(|r| r.is_match(preceding))
     }
 
     pub fn confidence_for(&self, secret: &[u8]) -> Confidence {
