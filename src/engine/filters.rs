@@ -84,11 +84,11 @@ fn same_line_after(haystack: &[u8], end: usize) -> &[u8] {
     &haystack[end..line_end]
 }
 
-/// Kinds whose secret is a password a person picked (a config value, the
-/// password of a URI or of HTTP Basic auth), where defaults and dictionary
-/// words are the classic false positives.
+/// Kinds whose secret a person may have picked (a config password, the
+/// password of a URI or of HTTP Basic auth, a generic `SESSION_SECRET`),
+/// where defaults and dictionary words are the classic false positives.
 fn is_chosen_password(rule: &Rule) -> bool {
-    matches!(rule.spec.kind.as_str(), "password" | "connection-string" | "basic-auth")
+    matches!(rule.spec.kind.as_str(), "password" | "connection-string" | "basic-auth" | "generic-secret")
 }
 
 /// Well-known default and demo passwords, compared after folding case and
@@ -147,6 +147,7 @@ const DEFAULT_PASSWORDS: &[&[u8]] = &[
     b"rabbitmq",
     b"raspberry",
     b"redis",
+    b"redispw",
     b"root",
     b"sa",
     b"sonar",
@@ -436,6 +437,8 @@ mod tests {
         assert!(!rejected(&password, b"DB_PASSWORD=rruH4cfBQ07l", b"rruH4cfBQ07l"));
         let key = rule_from(&format!("{RULE_HEAD}kind = \"api-key\"\n"));
         assert!(!rejected(&key, b"token: root", b"root"));
+        let secret = rule_from(&format!("{RULE_HEAD}kind = \"generic-secret\"\n"));
+        assert!(rejected(&secret, b"JWT_SECRET=s3cr3t-p4ssw0rd", b"s3cr3t-p4ssw0rd"));
     }
 
     #[test]
