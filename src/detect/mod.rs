@@ -144,6 +144,18 @@ impl Detector {
                 // escape): the whole decoded key replaces any plain finding
                 // that is a piece of it, inside its span.
                 let end = view.map.to_original(f.byte_offset + f.secret.len().max(1) - 1) + 1;
+                // A plain match of the whole encoded value (a Docker
+                // `auth`, an `.npmrc` `_auth`, a Kubernetes Secret's base64
+                // under a `..._KEY:` name) holds what this view decoded: a
+                // generic rule's match gives way to the decoded key, a
+                // specific rule's match already reports these bytes.
+                let covers = |o: &Finding| {
+                    o.decoded.is_empty() && o.byte_offset <= offset && end <= o.byte_offset + o.secret.len()
+                };
+                if findings.iter().any(|o| covers(o) && !self.is_generic(&o.rule_id)) {
+                    continue;
+                }
+                findings.retain(|o| !(covers(o) && self.is_generic(&o.rule_id)));
                 findings.retain(|o| {
                     let inside = (offset..end).contains(&o.byte_offset) && o.decoded.is_empty();
                     !(inside && o.secret.len() < f.secret.len() && f.secret.contains(&o.secret))
@@ -163,6 +175,10 @@ impl Detector {
             }
         }
         findings
+    }
+
+    fn is_generic(&self, rule_id: &str) -> bool {
+        self.rules().get(rule_id).is_some_and(|r| r.spec.generic)
     }
 
     fn matches_as_findings(&self, bytes: &[u8], path: &str) -> Vec<Finding> {
@@ -268,6 +284,23 @@ fn finding_from_match(engine: &Engine, m: &Match, haystack: &[u8], path: &str, l
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn rule_ids(findings: &[Finding]) -> Vec<&str> {
+        findings.iter().map(|f| f.rule_id.as_str()).collect()
+    }
+
+    #[test]
+    fn an_encoded_value_is_reported_once() {
+        let detector = Detector::new(Arc::new(RuleSet::builtin().unwrap())).unwrap();
+        // A kubeconfig key: the specific rule's match of the base64 stands,
+        // the PEM decoded from it is not reported again.
+        let kubeconfig = b"current-context: prod\nusers:\n- name: admin\n  user:\n    client-key-data: LS0tLS1CRUdJTiBFQyBQUklWQVRFIEtFWS0tLS0tCmZYYndHakR6cTZxZkdWSCs0ejJPa0oxbTZuZUZESXBXb0d1N3dQS0VnM1dmU3JId0ZoN3dyUGJod2VxcUNtd0EKZDhCdkVVeWxuK3p6WmhCSlFmamRzME9QZVpwYm5ueCt4VGRrcVUwZWRaUXVyVU1UK2lnYURESHhRUWVENnNIOFE3ZFRFQ2MxUU4vWWdZRlE5Q1drdjRvcDBNK3lYVE1xUkE9PQotLS0tLUVORCBFQyBQUklWQVRFIEtFWS0tLS0tCg==\n";
+        assert_eq!(rule_ids(&detector.raw_findings(kubeconfig, "config")), ["kubernetes-kubeconfig-client-key"]);
+        // A Docker auth whose password is a GitHub token: the generic
+        // rule's match of the base64 gives way to the decoded token.
+        let docker = b"{\"auths\": {\"ghcr.io\": {\"auth\": \"b2N0b2NhdDpnaHBfRVJwc1RkbXUxMUxwZjRPekpsQ050SlBPT0NWTkdWd2xIOHJP\"}}}\n";
+        assert_eq!(rule_ids(&detector.raw_findings(docker, "config.json")), ["github-pat-classic"]);
+    }
 
     /// What decoding costs next to the plain scan, per file, in memory (no
     /// I/O), the two alternating file by file so that drift in machine

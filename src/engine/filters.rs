@@ -6,7 +6,9 @@
 //! of 6 equal characters in a 160-character base62 key has probability
 //! ~2e-7, and so does an ascending run of 6.
 
-use crate::rules::Rule;
+use base64::Engine as _;
+
+use crate::rules::{Rule, SecretEncoding};
 
 /// Case-insensitive substrings that mark a value as a placeholder.
 const PLACEHOLDER_WORDS: &[&[u8]] = &[
@@ -45,12 +47,188 @@ pub fn rejects(rule: &Rule, secret: &[u8], haystack: &[u8], start: usize, end: u
         return true;
     }
     let before = same_line_before(haystack, start);
-    rule.is_excluded(secret)
+    if rule.is_excluded(secret)
         || is_placeholder(rule, secret)
         || is_templated(haystack, start, end)
         || rule.is_excluded_by_prefix(before)
+        || rule.is_excluded_by_suffix(same_line_after(haystack, end))
+        || rule.is_excluded_by_preceding(&haystack[start.saturating_sub(PRECEDING)..start])
         || rule.is_excluded_nearby(haystack, start, end)
         || (rule.is_context_rule() && (names_an_identifier(before) || is_url_username(haystack, start, end)))
+    {
+        return true;
+    }
+    let chosen = is_chosen_password(rule);
+    match rule.spec.secret_encoding {
+        Some(SecretEncoding::Base64) => {
+            let Some(text) = decode_base64_text(secret) else {
+                return true;
+            };
+            // `user:pass` (Basic auth, Docker `auth`, `.npmrc` `_auth`):
+            // the password half is what someone chose.
+            let password = match memchr::memchr(b':', &text) {
+                Some(colon) if chosen && text[..colon].eq_ignore_ascii_case(&text[colon + 1..]) => return true,
+                Some(colon) => &text[colon + 1..],
+                None => &text[..],
+            };
+            is_placeholder(rule, &text) || (chosen && is_default_password(password))
+        }
+        None => chosen && (is_default_password(secret) || repeats_user_name(haystack, start, end)),
+    }
+}
+
+/// Bytes before a secret that `exclude_preceding` regexes see.
+const PRECEDING: usize = 256;
+
+/// Up to 64 bytes after `end`, not crossing a newline.
+fn same_line_after(haystack: &[u8], end: usize) -> &[u8] {
+    let to = (end + 64).min(haystack.len());
+    let line_end = memchr::memchr(b'\n', &haystack[end..to]).map_or(to, |i| end + i);
+    &haystack[end..line_end]
+}
+
+/// Kinds whose secret a person may have picked (a config password, the
+/// password of a URI or of HTTP Basic auth, a generic `SESSION_SECRET`),
+/// where defaults and dictionary words are the classic false positives.
+fn is_chosen_password(rule: &Rule) -> bool {
+    // A provider's generated token of these kinds (an Azure connection
+    // string, a Bitbucket app password) is random, not chosen.
+    matches!(rule.spec.kind.as_str(), "password" | "connection-string" | "basic-auth" | "generic-secret")
+        && (rule.spec.generic
+            || matches!(rule.spec.provider.as_str(), "netrc" | "pypi" | "npm" | "docker" | "kubernetes"))
+}
+
+/// Well-known default and demo passwords, compared after folding case and
+/// leetspeak and dropping trailing digits and punctuation (`P@ssw0rd1!`
+/// is `password`).
+const DEFAULT_PASSWORDS: &[&[u8]] = &[
+    b"",
+    b"abc",
+    b"abcd",
+    b"airflow",
+    b"app",
+    b"bar",
+    b"baz",
+    b"bitnami",
+    b"db",
+    b"database",
+    b"demo",
+    b"dev",
+    b"docker",
+    b"elastic",
+    b"false",
+    b"foo",
+    b"foobar",
+    b"foobared",
+    b"grafana",
+    b"guest",
+    b"harbor",
+    b"hunter",
+    b"jenkins",
+    b"keycloak",
+    b"kibana",
+    b"local",
+    b"localhost",
+    b"login",
+    b"manager",
+    b"mariadb",
+    b"master",
+    b"minio",
+    b"mongo",
+    b"mongodb",
+    b"mysql",
+    b"nexus",
+    b"nil",
+    b"nimda",
+    b"none",
+    b"null",
+    b"open sesame",
+    b"oracle",
+    b"pi",
+    b"postgres",
+    b"postgresql",
+    b"prod",
+    b"pwd",
+    b"qux",
+    b"rabbit",
+    b"rabbitmq",
+    b"raspberry",
+    b"redis",
+    b"redispw",
+    b"root",
+    b"sa",
+    b"sonar",
+    b"super",
+    b"superuser",
+    b"sys",
+    b"system",
+    b"tiger",
+    b"todo",
+    b"toor",
+    b"true",
+    b"ubuntu",
+    b"undefined",
+    b"user",
+    b"username",
+    b"vagrant",
+    b"xyz",
+];
+
+/// Words that mark a chosen password as a demo value wherever they occur
+/// (after the same folding): `mysecretpassword`, `Adm1n2024`, `pass123`,
+/// Oracle's `scott/tiger`, RFC 7617's `open sesame`.
+const DEFAULT_PASSWORD_WORDS: &[&[u8]] = &[
+    b"pass",
+    b"secret",
+    b"admin",
+    b"test",
+    b"changeit",
+    b"qwerty",
+    b"letmein",
+    b"welcome",
+    b"default",
+    b"iloveyou",
+    b"tiger",
+    b"sesame",
+];
+
+/// A default or demo password (see [`DEFAULT_PASSWORDS`]).
+fn is_default_password(password: &[u8]) -> bool {
+    let trimmed_len =
+        password.len() - password.iter().rev().take_while(|b| b.is_ascii_digit() || b.is_ascii_punctuation()).count();
+    let folded: Vec<u8> = password[..trimmed_len]
+        .iter()
+        .map(|b| match b.to_ascii_lowercase() {
+            b'0' => b'o',
+            b'1' | b'!' => b'i',
+            b'3' => b'e',
+            b'4' | b'@' => b'a',
+            b'5' | b'$' => b's',
+            b'7' => b't',
+            c => c,
+        })
+        .collect();
+    DEFAULT_PASSWORDS.contains(&folded.as_slice())
+        || DEFAULT_PASSWORD_WORDS.iter().any(|w| folded.windows(w.len()).any(|x| x == *w))
+}
+
+/// `root:root`, `guest:guest@`: the password repeats the user name right
+/// before it.
+fn repeats_user_name(haystack: &[u8], start: usize, end: usize) -> bool {
+    let len = end - start;
+    start > len
+        && haystack[start - 1] == b':'
+        && haystack[start - len - 1..start - 1].eq_ignore_ascii_case(&haystack[start..end])
+        && (start == len + 1 || !haystack[start - len - 2].is_ascii_alphanumeric())
+}
+
+/// Base64 (standard or URL-safe, padding optional) that decodes to
+/// printable ASCII text; `None` otherwise.
+fn decode_base64_text(secret: &[u8]) -> Option<Vec<u8>> {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let body = secret.strip_suffix(b"==").or_else(|| secret.strip_suffix(b"=")).unwrap_or(secret);
+    let text = STANDARD_NO_PAD.decode(body).or_else(|_| URL_SAFE_NO_PAD.decode(body)).ok()?;
+    (!text.is_empty() && text.iter().all(|b| (0x20..0x7f).contains(b))).then_some(text)
 }
 
 /// Words a name ends with when its value identifies something rather than
@@ -283,6 +461,113 @@ mod tests {
         let dsn = b"https://c92256c36acaa3288b112483b5dd388c@o837702.ingest.sentry.io/1";
         assert!(is_url_username(dsn, 8, 40));
         assert!(!is_url_username(b"token=c92256c36acaa3288b112483b5dd388c", 6, 38));
+    }
+
+    #[test]
+    fn default_passwords_fold_case_leetspeak_and_trailing_digits() {
+        for weak in [
+            &b"password"[..],
+            b"P@ssw0rd1!",
+            b"changeit",
+            b"s3cr3t",
+            b"mysecretpassword",
+            b"Admin2024",
+            b"postgres",
+            b"root",
+            b"foobared",
+            b"hunter2",
+            b"12345",
+            b"Tiger",
+        ] {
+            assert!(is_default_password(weak), "{}", String::from_utf8_lossy(weak));
+        }
+        for strong in [&b"Xk9mP2vL8q"[..], b"rruH4cfBQ07l", b"r8z8uN^0HXbj", b"fv3WMEX7=JOIyJ1l"] {
+            assert!(!is_default_password(strong), "{}", String::from_utf8_lossy(strong));
+        }
+    }
+
+    #[test]
+    fn password_repeating_its_user_name() {
+        let hay = b"redis://guest:guest@host amqp://bob:Guest@h x:y";
+        assert!(repeats_user_name(hay, 14, 19));
+        assert!(!repeats_user_name(hay, 35, 40));
+        assert!(!repeats_user_name(hay, 47, 48));
+        assert!(repeats_user_name(b"ab:ab", 3, 5));
+        assert!(!repeats_user_name(b"xab:ab", 4, 6));
+    }
+
+    #[test]
+    fn base64_text_decoding() {
+        assert_eq!(decode_base64_text(b"dXNlcjpwYXNz").as_deref(), Some(&b"user:pass"[..]));
+        assert_eq!(decode_base64_text(b"YWRtaW46YWRtaW4=").as_deref(), Some(&b"admin:admin"[..]));
+        assert_eq!(
+            decode_base64_text(b"Y2ktYm90Omo0YjBIbV9lfkxecUxzcFpzQTVT").as_deref(),
+            Some(&b"ci-bot:j4b0Hm_e~L^qLspZsA5S"[..])
+        );
+        assert_eq!(decode_base64_text(b"_-8"), None);
+        assert_eq!(decode_base64_text(b"AAEC"), None);
+        assert_eq!(decode_base64_text(b"not base64!"), None);
+    }
+
+    fn rule_from(toml: &str) -> Rule {
+        let mut set = crate::rules::RuleSet::default();
+        set.add_toml("test.toml", toml).expect("test rule loads");
+        set.rules()[0].clone()
+    }
+
+    const RULE_HEAD: &str = "[[rule]]\nid = \"t\"\nprovider = \"t\"\nname = \"t\"\ngeneric = true\npattern = 'x'\nkeywords = [\"x\"]\nrotate_url = \"https://a\"\n";
+
+    fn rejected(rule: &Rule, hay: &[u8], secret: &[u8]) -> bool {
+        let start = hay.windows(secret.len()).rposition(|w| w == secret).expect("secret in haystack");
+        rejects(rule, secret, hay, start, start + secret.len())
+    }
+
+    #[test]
+    fn chosen_password_kinds_drop_defaults_and_user_name_repeats() {
+        let password = rule_from(&format!("{RULE_HEAD}kind = \"password\"\n"));
+        assert!(rejected(&password, b"password: changeit", b"changeit"));
+        assert!(rejected(&password, b"amqp://admin1:admin1@mq", b"admin1"));
+        assert!(rejected(&password, b"redis://bob:bob@cache", b"bob"));
+        assert!(!rejected(&password, b"DB_PASSWORD=rruH4cfBQ07l", b"rruH4cfBQ07l"));
+        let key = rule_from(&format!("{RULE_HEAD}kind = \"api-key\"\n"));
+        assert!(!rejected(&key, b"token: root", b"root"));
+        let secret = rule_from(&format!("{RULE_HEAD}kind = \"generic-secret\"\n"));
+        assert!(rejected(&secret, b"JWT_SECRET=s3cr3t-p4ssw0rd", b"s3cr3t-p4ssw0rd"));
+    }
+
+    #[test]
+    fn exclude_after_sees_the_rest_of_the_line() {
+        let rule = rule_from(&format!("{RULE_HEAD}exclude_after = ['^@localhost']\n"));
+        assert!(rejected(&rule, b"mysql://u:rruH4cfBQ07l@localhost/db", b"rruH4cfBQ07l"));
+        assert!(!rejected(&rule, b"mysql://u:rruH4cfBQ07l@db.corp.io/x\n@localhost", b"rruH4cfBQ07l"));
+        assert_eq!(same_line_after(b"ab\ncd", 1), b"b");
+    }
+
+    #[test]
+    fn exclude_preceding_crosses_lines() {
+        let rule = rule_from(&format!("{RULE_HEAD}exclude_preceding = ['(?m)^mixpanel:']\n"));
+        assert!(rejected(
+            &rule,
+            b"mixpanel:\n  token: 2de83b84756bdb02a4bea6930ab3ef8b",
+            b"2de83b84756bdb02a4bea6930ab3ef8b"
+        ));
+        assert!(!rejected(
+            &rule,
+            b"datadog:\n  token: 2de83b84756bdb02a4bea6930ab3ef8b",
+            b"2de83b84756bdb02a4bea6930ab3ef8b"
+        ));
+    }
+
+    #[test]
+    fn base64_secrets_are_judged_decoded() {
+        let rule = rule_from(&format!("{RULE_HEAD}kind = \"basic-auth\"\nsecret_encoding = \"base64\"\n"));
+        // deploy:Au99lLwl21mgUlpj
+        assert!(!rejected(&rule, b"Basic ZGVwbG95OkF1OTlsTHdsMjFtZ1VscGo=", b"ZGVwbG95OkF1OTlsTHdsMjFtZ1VscGo="));
+        // user:password, guest:guest, Aladdin:open sesame (RFC 7617), binary
+        assert!(rejected(&rule, b"Basic dXNlcjpwYXNzd29yZA==", b"dXNlcjpwYXNzd29yZA=="));
+        assert!(rejected(&rule, b"Basic Z3Vlc3Q6Z3Vlc3Q=", b"Z3Vlc3Q6Z3Vlc3Q="));
+        assert!(rejected(&rule, b"Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==", b"QWxhZGRpbjpvcGVuIHNlc2FtZQ=="));
+        assert!(rejected(&rule, b"Basic AAECAwQFBgcI", b"AAECAwQFBgcI"));
     }
 
     #[test]

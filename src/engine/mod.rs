@@ -59,6 +59,14 @@ struct Found {
     header: Option<(usize, usize)>,
 }
 
+/// What the rules' regexes confirmed in one buffer: the matches, and the
+/// spans a provider rule recognised and turned down.
+#[derive(Default)]
+struct Confirmed {
+    matches: Vec<Match>,
+    vetoes: Vec<(usize, usize)>,
+}
+
 /// A keyword occurrence, as a byte range.
 #[derive(Debug, Clone, Copy)]
 struct Hit {
@@ -119,17 +127,25 @@ impl Engine {
         }
         hits_by_rule.sort_by_key(|&(rule, hit)| (rule, hit.start));
 
-        let mut matches = Vec::new();
+        let mut confirmed = Confirmed::default();
         for group in hits_by_rule.chunk_by(|a, b| a.0 == b.0) {
             let rule_index = group[0].0;
             let hits: Vec<Hit> = group.iter().map(|&(_, h)| h).collect();
-            self.confirm(rule_index, &hits, haystack, &mut matches);
+            self.confirm(rule_index, &hits, haystack, &mut confirmed);
+        }
+        let Confirmed { mut matches, vetoes } = confirmed;
+        if !vetoes.is_empty() {
+            // A provider rule that knows this value's format and turned it
+            // down (public by design, a placeholder) decides for it: a
+            // generic rule does not report it as some password instead.
+            let rules = self.rules.rules();
+            matches.retain(|m| !rules[m.rule].spec.generic || !vetoes.iter().any(|&(s, e)| s < m.end && m.start < e));
         }
         resolve_overlaps(&self.rules, matches)
     }
 
     /// Runs one rule's regex on the merged windows around its hits.
-    fn confirm(&self, rule_index: usize, hits: &[Hit], haystack: &[u8], out: &mut Vec<Match>) {
+    fn confirm(&self, rule_index: usize, hits: &[Hit], haystack: &[u8], out: &mut Confirmed) {
         let rule = self.rule(rule_index);
         let (before, after) = (rule.lookbehind(), rule.lookahead());
         let mut windows: Vec<(usize, usize)> = Vec::new();
@@ -155,7 +171,7 @@ impl Engine {
         haystack: &[u8],
         start: usize,
         mut end: usize,
-        out: &mut Vec<Match>,
+        out: &mut Confirmed,
     ) {
         let rule = self.rule(rule_index);
         let regex = rule.regex();
@@ -196,9 +212,12 @@ impl Engine {
             };
             let secret = &haystack[s..e];
             if filters::rejects(rule, secret, haystack, s, e) {
+                if !rule.spec.generic && !rule.is_context_rule() {
+                    out.vetoes.push((s, e));
+                }
                 continue;
             }
-            out.push(Match {
+            out.matches.push(Match {
                 rule: rule_index,
                 start: s,
                 end: e,

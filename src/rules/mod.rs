@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use regex::bytes::{Regex, RegexBuilder};
 
 pub use crate::finding::{Confidence, Severity};
-pub use spec::{CompanionSpec, ExcludeNear, RuleSpec};
+pub use spec::{CompanionSpec, ExcludeNear, RuleSpec, SecretEncoding};
 
 mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
@@ -53,6 +53,8 @@ pub struct Rule {
     regex: OnceLock<Regex>,
     exclude: Vec<Regex>,
     exclude_before: Vec<Regex>,
+    exclude_after: Vec<Regex>,
+    exclude_preceding: Vec<Regex>,
     confident_if: Vec<Regex>,
     /// Compiled on first use, as `regex` is.
     companion: OnceLock<Option<Regex>>,
@@ -85,6 +87,8 @@ impl Rule {
         let exclude = compile_list(&spec.exclude, "exclude")?;
         let confident_if = compile_list(&spec.confident_if, "confident_if")?;
         let exclude_before = compile_list(&spec.exclude_before, "exclude_before")?;
+        let exclude_after = compile_list(&spec.exclude_after, "exclude_after")?;
+        let exclude_preceding = compile_list(&spec.exclude_preceding, "exclude_preceding")?;
         Ok(Rule {
             spec,
             origin: origin.to_string(),
@@ -92,6 +96,8 @@ impl Rule {
             regex: OnceLock::new(),
             exclude,
             exclude_before,
+            exclude_after,
+            exclude_preceding,
             confident_if,
             companion: OnceLock::new(),
         })
@@ -164,6 +170,17 @@ impl Rule {
             .filter(|m| m.end() <= secret_start || m.start() >= secret_end)
             .min_by_key(|m| if m.end() <= secret_start { secret_start - m.end() } else { m.start() - secret_end })
             .map(|m| m.as_bytes())
+    }
+
+    /// Whether the text just after a secret (same line) rules it out.
+    pub fn is_excluded_by_suffix(&self, after: &[u8]) -> bool {
+        self.exclude_after.iter().any(|r| r.is_match(after))
+    }
+
+    /// Whether the text before a secret (up to 256 bytes, across lines)
+    /// rules it out.
+    pub fn is_excluded_by_preceding(&self, preceding: &[u8]) -> bool {
+        self.exclude_preceding.iter().any(|r| r.is_match(preceding))
     }
 
     pub fn confidence_for(&self, secret: &[u8]) -> Confidence {

@@ -34,6 +34,20 @@ pub struct RuleSpec {
     /// 64 bytes): a match drops it (`sha256=`, `trace_id=` before 32 hex).
     #[serde(default)]
     pub exclude_before: Vec<String>,
+    /// Regexes run on the text just after the secret (same line, at most
+    /// 64 bytes): a match drops it (`@localhost` after a URI's password).
+    #[serde(default)]
+    pub exclude_after: Vec<String>,
+    /// Regexes run on up to 256 bytes before the secret, across lines: a
+    /// match drops it (a YAML parent key such as `mixpanel:` above a bare
+    /// `token:`; the `- name: ...` line above a Kubernetes `value:`).
+    #[serde(default)]
+    pub exclude_preceding: Vec<String>,
+    /// How the secret is encoded: with `base64`, a secret that does not
+    /// decode to printable text is dropped, and the placeholder and
+    /// default-password filters judge the decoded text (`user:pass`).
+    #[serde(default)]
+    pub secret_encoding: Option<SecretEncoding>,
     #[serde(default)]
     pub confident_if: Vec<String>,
     /// Words (case-insensitive) that, within `within` bytes on either side
@@ -95,6 +109,15 @@ pub struct Context {
 pub struct ExcludeNear {
     pub words: Vec<String>,
     pub within: usize,
+}
+
+/// An encoding the filters undo before judging a secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecretEncoding {
+    /// Standard or URL-safe base64, padded or not (HTTP Basic credentials,
+    /// Docker `auth`, `.npmrc` `_auth`).
+    Base64,
 }
 
 /// Where to look for the public half of a two-part credential.
