@@ -178,8 +178,8 @@ fn parse(origin: &str, text: &str) -> Result<Vec<RuleSpec>, RuleError> {
 }
 
 /// Checks a pattern's syntax without compiling it (cheap, at load time).
-fn parse_pattern(pattern: &str) -> Result<(), regex_syntax::Error> {
-    regex_syntax::ParserBuilder::new().unicode(false).utf8(false).build().parse(pattern).map(|_| ())
+fn parse_pattern(pattern: &str) -> Result<(), Box<regex_syntax::Error>> {
+    regex_syntax::ParserBuilder::new().unicode(false).utf8(false).build().parse(pattern).map(|_| ()).map_err(Box::new)
 }
 
 fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {

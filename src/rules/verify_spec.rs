@@ -301,6 +301,6 @@ mod tests {
         assert!(spec("https://api.example.com/v1/{companion}/me").validate().is_ok());
         assert!(spec("https://{companion}/api/v1/users/me").validate().is_err());
         assert!(spec("https://api-{companion}.example.com/v1").validate().is_err());
-        assert!(spec("https://api.example.com/v1").uses_companion() == false);
+        assert!(!spec("https://api.example.com/v1").uses_companion());
     }
 }
