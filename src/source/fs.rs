@@ -121,7 +121,7 @@ fn read_file(path: &Path, display: &str, max_file_size: u64, buffer: &mut Vec<u8
         Ok(false) => return sink.skipped(too_large(buffer.len() as u64)),
         Err(e) => return sink.skipped(unreadable(e)),
     }
-    if looks_binary(buffer) {
+    if looks_binary(buffer, display) {
         return sink.skipped(Skip {
             path: display.to_string(),
             reason: SkipReason::Binary,

@@ -6,6 +6,7 @@ pub mod fs;
 pub mod git;
 pub mod stdin;
 
+use crate::decode;
 use crate::outcome::Skip;
 
 /// Receives blobs from a source. Called from many threads at once.
@@ -20,11 +21,14 @@ pub trait BlobSink: Sync {
 pub const BINARY_SNIFF_LEN: usize = 8 * 1024;
 
 /// Git's heuristic: a NUL byte in the first 8 KiB means binary. UTF-16
-/// text and archives also have NULs but are worth scanning (the decoders
-/// read them): they are not binary here.
-pub fn looks_binary(bytes: &[u8]) -> bool {
+/// text and containers also have NULs but are worth scanning (the decoders
+/// read them): they are not binary here. Containers are told by content
+/// (zip, tar, gzip, bzip2, xz, zstd, lz4, CRX, asar, PDF); `path` (empty
+/// when unknown) lets a zip-family file with a prefix (a self-extracting
+/// `.jar`, `.ipa`, `.crx`) count as one.
+pub fn looks_binary(bytes: &[u8], path: &str) -> bool {
     let head = &bytes[..bytes.len().min(BINARY_SNIFF_LEN)];
-    memchr::memchr(0, head).is_some() && !looks_utf16(head) && !looks_archive(bytes)
+    memchr::memchr(0, head).is_some() && !looks_utf16(head) && !decode::is_container(bytes, path)
 }
 
 /// UTF-16 text: a byte-order mark, or NULs in (almost) every other byte of
@@ -41,11 +45,6 @@ fn looks_utf16(head: &[u8]) -> bool {
     let odd = head.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
     let (many, few) = (pairs * 7 / 10, pairs / 20);
     (even >= many && odd <= few) || (odd >= many && even <= few)
-}
-
-/// Zip (and jar, whl, apk...), gzip, or tar by their magic bytes.
-fn looks_archive(bytes: &[u8]) -> bool {
-    bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0x1f, 0x8b]) || bytes.get(257..262) == Some(b"ustar")
 }
 
 /// Reads at most `max + 1` bytes of `reader` into `buf` (cleared first), so

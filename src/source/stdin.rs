@@ -12,7 +12,7 @@ pub fn read(max_size: u64, sink: &dyn BlobSink) {
     match read_capped(std::io::stdin().lock(), max_size, &mut buffer) {
         Err(e) => sink.skipped(skip(SkipReason::Unreadable, e.to_string())),
         Ok(false) => sink.skipped(skip(SkipReason::TooLarge, format!("more than {max_size} bytes (--max-file-size)"))),
-        Ok(true) if looks_binary(&buffer) => {
+        Ok(true) if looks_binary(&buffer, STDIN_PATH) => {
             sink.skipped(skip(SkipReason::Binary, "NUL byte in the first 8 KiB".into()))
         }
         Ok(true) => sink.blob(STDIN_PATH, &buffer),

@@ -166,7 +166,7 @@ impl Worker<'_, '_> {
             counts.lfs_pointers += 1;
             return;
         }
-        if looks_binary(data) {
+        if looks_binary(data, "") {
             counts.blobs_binary += 1;
             return;
         }
