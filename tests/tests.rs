@@ -4,6 +4,7 @@
 
 mod common;
 
+mod artifacts;
 mod bad_input;
 mod client_side;
 mod decode_unit;
