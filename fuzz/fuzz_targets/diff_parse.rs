@@ -11,7 +11,7 @@
 
 use std::sync::{Arc, LazyLock};
 
-use leakhound::changes::scan_change;
+use leakhound::history::scan_change;
 use leakhound::detect::Detector;
 use leakhound::rules::RuleSet;
 use leakhound::source::git::diff::{DiffSkips, parse_unified};
