@@ -7,7 +7,7 @@
 //! a second stream with the same number, from an incremental update, is
 //! `stream-12-2`), inflated when its filter is `FlateDecode` and raw
 //! otherwise; images (`/Subtype /Image`, or a JPEG, JPEG 2000, JBIG2 or fax
-//! filter) are left out. Everything outside the streams (but the `%PDF-`
+//! filter), font programs and cross-reference streams are left out. Everything outside the streams (but the `%PDF-`
 //! line) is one more member, `doc.pdf!/objects`. Chains are `["pdf"]`.
 //!
 //! This is not text extraction: a content stream's text is drawn by
@@ -28,8 +28,20 @@ pub(super) fn is_pdf(bytes: &[u8]) -> bool {
     bytes.starts_with(b"%PDF-")
 }
 
-/// Filters of image data: nothing to read there.
-const IMAGE_FILTERS: [&[u8]; 4] = [b"/DCTDecode", b"/JPXDecode", b"/JBIG2Decode", b"/CCITTFaxDecode"];
+/// Dictionary entries of streams that hold no text: image filters, font
+/// programs (`/Length1` of TrueType and Type 1 fonts, CFF and OpenType
+/// subtypes) and cross-reference streams.
+const BINARY_STREAMS: [&[u8]; 9] = [
+    b"/DCTDecode",
+    b"/JPXDecode",
+    b"/JBIG2Decode",
+    b"/CCITTFaxDecode",
+    b"/Length1",
+    b"/Type1C",
+    b"/CIDFontType0C",
+    b"/OpenType",
+    b"/XRef",
+];
 
 /// The streams of the PDF in `bytes`, then the text around them.
 pub(super) fn members(bytes: &[u8], path: &str, tree: &mut Tree<'_>, each: &mut Each<'_>) -> bool {
@@ -63,8 +75,8 @@ pub(super) fn members(bytes: &[u8], path: &str, tree: &mut Tree<'_>, each: &mut 
         objects.extend_from_slice(&bytes[pos..start]);
         pos = end;
         search = end;
-        let image = dict.windows(6).any(|w| w == b"/Image") || IMAGE_FILTERS.iter().any(|f| contains(dict, f));
-        if image || data.is_empty() {
+        let binary = is_image(dict) || BINARY_STREAMS.iter().any(|f| contains(dict, f));
+        if binary || data.is_empty() {
             continue;
         }
         let base = match number {
@@ -90,6 +102,15 @@ pub(super) fn members(bytes: &[u8], path: &str, tree: &mut Tree<'_>, each: &mut 
         take_member(result, path, "objects".to_string(), "pdf", tree, each);
     }
     true
+}
+
+/// Whether a stream dictionary says `/Subtype /Image` (not a `/ImageB` in
+/// a form's resources).
+fn is_image(dict: &[u8]) -> bool {
+    memmem::find_iter(dict, b"/Subtype").any(|at| {
+        let value = dict[at + 8..].trim_ascii_start();
+        value.starts_with(b"/Image") && !value.get(6).is_some_and(u8::is_ascii_alphanumeric)
+    })
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -175,6 +196,8 @@ pub(super) mod tests {
             ("<< /Length 9 >>", Some(b"raw stuff")),
             ("<< /Subtype /Image /Filter /FlateDecode /Length 3 >>", Some(&deflate(b"pixels"))),
             ("<< /Filter /DCTDecode /Length 4 >>", Some(b"\xff\xd8\xff\xe0")),
+            ("<< /Length1 4 /Filter /FlateDecode >>", Some(&deflate(b"\x00\x01\x00\x00glyf"))),
+            ("<< /Type /XRef /W [1 2 1] >>", Some(b"\x01\x00\x0f\x00")),
             ("<< /URI (https://example.com/?token=abc) >>", None),
         ]);
         assert!(is_pdf(&bytes));
@@ -182,6 +205,7 @@ pub(super) mod tests {
         assert!(notes.is_empty(), "{notes:?}");
         let names: Vec<&str> = members.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["stream-2", "stream-3", "objects"]);
+        assert!(members.iter().all(|(_, b)| !b.contains(&0)), "{members:?}");
         assert_eq!(members[0].1, text);
         assert_eq!(members[1].1, b"raw stuff");
         let objects = String::from_utf8_lossy(&members[2].1);
@@ -212,6 +236,14 @@ pub(super) mod tests {
         assert!(notes[1].starts_with("truncated: doc.pdf!/stream-2: unreadable after"), "{notes:?}");
         assert_eq!(members[0].0, "stream-2");
         assert!(members[0].1.starts_with(b"a key before the damage"));
+    }
+
+    #[test]
+    fn image_subtype() {
+        assert!(is_image(b"<< /Subtype /Image /Width 2 >>"));
+        assert!(is_image(b"<</Subtype/Image>>"));
+        assert!(!is_image(b"<< /Subtype /Form /Resources << /ProcSet [/PDF /ImageB] >> >>"));
+        assert!(!is_image(b"<< /Subtype /ImageB >>"));
     }
 
     #[test]
