@@ -5,7 +5,7 @@
 //! - [`rules`]: the detectors, as data (`rules/*.toml`, embedded), loaded and validated;
 //! - [`source`]: where bytes come from (filesystem tree, stdin, git packs and diffs); knows no rules;
 //! - [`engine`]: bytes in, matches out (keyword prefilter, regex confirm, filters);
-//! - [`decode`]: text decoders (escapes, base64, hex, UTF-16, notebooks, source maps, archives);
+//! - [`decode`]: text decoders (escapes, base64, hex, UTF-16, notebooks, source maps) and containers opened by content (archives, compressed files, CRX, asar, PDF, Office text);
 //! - [`detect`]: the engine and decoders on one blob and its path: findings out;
 //! - [`finding`]: the one record every mode produces (a leaf);
 //! - [`outcome`]: what a run produced: findings, skips, stats, notes;

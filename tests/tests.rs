@@ -4,6 +4,7 @@
 
 mod common;
 
+mod artifacts;
 mod bad_input;
 mod binaries;
 mod ci_clones;

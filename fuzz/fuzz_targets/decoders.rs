@@ -1,14 +1,19 @@
 //! The decoders on arbitrary bytes: text views (JSON/URL escapes, base64,
 //! hex, concatenation, UTF-16, notebooks, source maps), a binary's UTF-16
-//! strings, and archives (zip, tar, tar.gz, gz). Nothing may panic; every view maps back into the blob;
-//! archive output stays within its limits.
+//! strings, and containers (zip
+//! family, CRX, tar, gzip/bzip2/xz/zstd/lz4 files and tarballs, asar, PDF,
+//! Office text parts). Nothing may panic; every view maps back into the
+//! blob; container output stays within its limits, and `expand` opens
+//! exactly what `is_container` (which sources use) says is one.
 #![no_main]
 
 use leakhound::decode::{self, Limits};
 use libfuzzer_sys::fuzz_target;
 
 /// Paths that switch on the path-selected decoders (notebooks, source maps,
-/// zip-family extensions for prefixed archives).
+/// zip-family extensions for prefixed archives). Containers are told by
+/// content; their usual names are here for the seeds' sake. New paths go
+/// at the end: a seed's first byte picks one.
 const PATHS: &[&str] = &[
     "blob.txt",
     "analysis.ipynb",
@@ -18,6 +23,13 @@ const PATHS: &[&str] = &[
     "lib.jar",
     "backup.tar.gz",
     "reg.reg",
+    "ext.crx",
+    "resources/app.asar",
+    "doc.pdf",
+    "report.docx",
+    "image.tar",
+    "blobs/sha256/0123abcd",
+    "app.ipa",
 ];
 
 fuzz_target!(|input: &[u8]| {
@@ -87,8 +99,12 @@ fuzz_target!(|input: &[u8]| {
     let opened = decode::expand(data, path, &limits, &mut notes, &mut |member| {
         assert!(member.bytes.len() as u64 <= limits.max_member_size, "member {} not cut", member.path);
         assert!(!member.chain.is_empty());
+        // One format per level, and `ooxml` after a zip's text part.
+        let levels = member.chain.iter().filter(|&&c| c != "ooxml").count();
+        assert!(levels <= limits.max_archive_depth as usize, "chain {:?} too deep", member.chain);
         total += member.bytes.len() as u64;
     });
+    assert_eq!(opened, decode::is_container(data, path), "expand and is_container disagree");
     assert!(total <= limits.max_total_out, "{total} bytes out of one archive tree");
     if !opened {
         assert_eq!(total, 0);

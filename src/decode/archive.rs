@@ -1,8 +1,16 @@
-//! Archives: zip family, tar, tar.gz and gz members as new blobs.
+//! Archives: what ships as one file holding many, opened by content.
 //!
 //! A `.env` inside a release `.zip`, a key in a `.jar`'s properties, a
-//! wheel or `.nupkg` published with credentials: each member is a blob with
-//! its own path (`app.zip!/config/.env`). Archives are untrusted input, so
+//! wheel or `.nupkg` published with credentials, a Chrome extension, an
+//! Electron `app.asar`, a layer of a `docker save` image, a PDF's streams:
+//! each member is a blob with its own path (`app.zip!/config/.env`,
+//! `app.crx!/background.js`, `image.tar!/blobs/sha256/<digest>!/app/.env`).
+//! Formats are told apart by their magic bytes, never by the name: zip
+//! family (a prefix allowed for the zip extensions), CRX2/CRX3 ([`super::crx`]),
+//! tar, gzip/bzip2/xz/zstd/lz4 single files and tarballs
+//! ([`super::compressed`]), asar ([`super::asar`]) and PDF ([`super::pdf`]).
+//! In a zip, the text parts of an Office Open XML document come out as
+//! their text, runs of one paragraph joined ([`super::ooxml`]). Archives are untrusted input, so
 //! every read is bounded: decompression goes through `take(limit + 1)`
 //! (declared sizes are never trusted, not even for allocation), a member
 //! past [`Limits::max_member_size`] is cut, one that inflates more than
@@ -17,9 +25,8 @@ use std::cell::Cell;
 use std::io::{self, Cursor, Read};
 use std::rc::Rc;
 
-use flate2::read::MultiGzDecoder;
-
-use super::{Limits, Member, RATIO_FLOOR};
+use super::compressed::{self, Codec};
+use super::{Limits, Member, RATIO_FLOOR, asar, crx, ooxml, pdf};
 
 /// Running totals for one archive tree: the file on disk and everything
 /// nested in it share one budget.
@@ -31,6 +38,8 @@ pub struct Budget {
     pub exhausted: bool,
     /// Notes pushed for this tree; past [`MAX_NOTES`] they are dropped.
     noted: usize,
+    /// Entries read so far, all levels together (see [`MAX_TREE_ENTRIES`]).
+    entries: usize,
 }
 
 /// Notes kept per archive tree (a 42.zip would otherwise add thousands).
@@ -49,18 +58,35 @@ impl Budget {
 
 /// Entries read from one archive at most (an archive of a million empty
 /// files costs nothing in bytes but a lot in time).
-const MAX_ENTRIES: usize = 100_000;
+pub(super) const MAX_ENTRIES: usize = 100_000;
+
+/// Entries read from one archive tree at most, all levels together: an
+/// image of 10,000 layers of 100,000 empty files each stops here.
+const MAX_TREE_ENTRIES: usize = 500_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Zip,
+    /// A Chrome extension: a CRX2 or CRX3 header, then a zip.
+    Crx,
     Tar,
-    TarGz,
-    Gz,
+    /// A compressed stream: a tarball when `tar`, one file otherwise.
+    Compressed {
+        codec: Codec,
+        tar: bool,
+    },
+    /// An Electron archive.
+    Asar,
+    Pdf,
 }
 
-const ZIP_EXTENSIONS: &[&str] =
-    &[".zip", ".jar", ".whl", ".apk", ".nupkg", ".war", ".ear", ".aar", ".egg", ".xpi", ".vsix", ".ipa"];
+/// Zip-family extensions: a file with one of these may start with
+/// something else (a self-extracting stub, a launcher script) and is still
+/// opened when its end holds a zip's end record.
+const ZIP_EXTENSIONS: &[&str] = &[
+    ".zip", ".jar", ".whl", ".apk", ".aab", ".apks", ".nupkg", ".war", ".ear", ".aar", ".egg", ".xpi", ".crx", ".vsix",
+    ".ipa", ".appx", ".msix", ".docx", ".xlsx", ".pptx",
+];
 
 fn is_tar_header(bytes: &[u8]) -> bool {
     bytes.get(257..262) == Some(b"ustar")
@@ -70,13 +96,21 @@ fn detect(bytes: &[u8], path: &str) -> Option<Kind> {
     if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"PK\x05\x06") {
         return Some(Kind::Zip);
     }
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut head = Vec::new();
-        let _ = MultiGzDecoder::new(bytes).take(512).read_to_end(&mut head);
-        return Some(if is_tar_header(&head) { Kind::TarGz } else { Kind::Gz });
+    if crx::is_crx(bytes) {
+        return Some(Kind::Crx);
+    }
+    if let Some(codec) = Codec::sniff(bytes) {
+        let tar = is_tar_header(&compressed::head(codec, bytes, 512));
+        return Some(Kind::Compressed { codec, tar });
     }
     if is_tar_header(bytes) {
         return Some(Kind::Tar);
+    }
+    if asar::is_asar(bytes) {
+        return Some(Kind::Asar);
+    }
+    if pdf::is_pdf(bytes) {
+        return Some(Kind::Pdf);
     }
     // A zip with a prefix (self-extracting, a launcher script before a jar).
     let tail = &bytes[bytes.len().saturating_sub(65_557)..];
@@ -88,16 +122,45 @@ fn detect(bytes: &[u8], path: &str) -> Option<Kind> {
     None
 }
 
+/// Whether `bytes` (at `path`) is a container [`expand`] opens: sources
+/// use it so that a container with NUL bytes is not skipped as binary.
+pub fn is_container(bytes: &[u8], path: &str) -> bool {
+    detect(bytes, path).is_some()
+}
+
 /// What all levels of one archive tree share while it is read.
-struct Tree<'a> {
-    limits: &'a Limits,
+pub(super) struct Tree<'a> {
+    pub(super) limits: &'a Limits,
     budget: &'a mut Budget,
     notes: &'a mut Vec<String>,
 }
 
 impl Tree<'_> {
-    fn note(&mut self, note: String) {
+    pub(super) fn note(&mut self, note: String) {
         self.budget.note(self.notes, note);
+    }
+
+    /// Whether reading must stop: the tree's bytes are spent, or it has
+    /// read [`MAX_TREE_ENTRIES`] entries (noted once).
+    pub(super) fn stopped(&self) -> bool {
+        self.budget.exhausted
+    }
+
+    /// Counts one entry of `path`; false (with a note) when the archive or
+    /// the tree has read its last.
+    pub(super) fn count_entry(&mut self, path: &str, count: &mut usize) -> bool {
+        *count += 1;
+        if *count > MAX_ENTRIES {
+            self.note(format!("truncated: {path}: more than {MAX_ENTRIES} entries, only the first read"));
+            return false;
+        }
+        self.budget.entries += 1;
+        if self.budget.entries > MAX_TREE_ENTRIES {
+            self.budget.exhausted = true;
+            self.note(format!("truncated: {path}: archive tree has more than {MAX_TREE_ENTRIES} entries"));
+            return false;
+        }
+        true
     }
 }
 
@@ -172,7 +235,7 @@ enum Opened {
     Skipped,
 }
 
-type Each<'a> = dyn FnMut(Member, &mut Tree<'_>) + 'a;
+pub(super) type Each<'a> = dyn FnMut(Member, &mut Tree<'_>) + 'a;
 
 fn visit(bytes: &[u8], path: &str, depth: u32, tree: &mut Tree<'_>, each: &mut Each<'_>) -> Opened {
     let Some(kind) = detect(bytes, path) else { return Opened::No };
@@ -185,46 +248,53 @@ fn visit(bytes: &[u8], path: &str, depth: u32, tree: &mut Tree<'_>, each: &mut E
         return Opened::Skipped;
     }
     let ok = match kind {
-        Kind::Zip => zip(bytes, path, tree, each),
+        Kind::Zip => zip(bytes, path, "zip", tree, each),
+        Kind::Crx => match crx::zip_start(bytes) {
+            Ok(at) => zip(&bytes[at..], path, "crx", tree, each),
+            Err(why) => {
+                tree.note(format!("skipped: {path}: {why}"));
+                false
+            }
+        },
         Kind::Tar => tar(bytes, path, "tar", None, tree, each),
-        Kind::TarGz => {
+        Kind::Compressed { codec, tar: true } => {
             let cap = ratio_cap(bytes.len() as u64, tree.limits);
-            tar(MultiGzDecoder::new(bytes), path, "tar.gz", Some(cap), tree, each)
+            tar(codec.reader(bytes), path, codec.name(true), Some(cap), tree, each)
         }
-        Kind::Gz => gz(bytes, path, tree, each),
+        Kind::Compressed { codec, tar: false } => single(bytes, codec, path, tree, each),
+        Kind::Asar => asar::members(bytes, path, tree, each),
+        Kind::Pdf => pdf::members(bytes, path, tree, each),
     };
     if ok { Opened::Yes } else { Opened::Skipped }
 }
 
-fn ratio_cap(compressed: u64, limits: &Limits) -> u64 {
+/// Decompressed bytes allowed for `compressed` bytes of input.
+pub(super) fn ratio_cap(compressed: u64, limits: &Limits) -> u64 {
     compressed.saturating_mul(limits.max_ratio).max(RATIO_FLOOR)
 }
 
 /// How reading one member ended.
-enum Read1 {
+pub(super) enum Read1 {
     /// The whole member (or its first `max_member_size` bytes: `cut`).
-    Kept {
-        bytes: Vec<u8>,
-        cut: bool,
-    },
+    Kept { bytes: Vec<u8>, cut: bool },
     /// Dropped: inflated past its ratio or the tree's total.
-    Bomb {
-        limit: u64,
-        total: bool,
-    },
-    Failed(io::Error),
+    Bomb { limit: u64, total: bool },
+    /// A read error, after `bytes` (kept when there are any: a truncated
+    /// stream still shows what it held).
+    Failed { bytes: Vec<u8>, error: io::Error },
 }
 
-/// Reads one member through `take`, charging `budget`.
-fn read_member(r: &mut dyn Read, ratio_limit: u64, tree: &mut Tree<'_>) -> Read1 {
+/// Reads one member through `take`, charging the tree's budget.
+pub(super) fn read_member(r: &mut dyn Read, ratio_limit: u64, tree: &mut Tree<'_>) -> Read1 {
     let (limits, budget) = (tree.limits, &mut *tree.budget);
     let left = limits.max_total_out.saturating_sub(budget.total_out);
     let limit = limits.max_member_size.min(left).min(ratio_limit);
     let mut bytes = Vec::new();
     let res = r.take(limit.saturating_add(1)).read_to_end(&mut bytes);
     budget.total_out = budget.total_out.saturating_add(bytes.len() as u64);
-    if let Err(e) = res {
-        return Read1::Failed(e);
+    if let Err(error) = res {
+        bytes.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        return Read1::Failed { bytes, error };
     }
     if (bytes.len() as u64) <= limit {
         return Read1::Kept { bytes, cut: false };
@@ -241,7 +311,7 @@ fn read_member(r: &mut dyn Read, ratio_limit: u64, tree: &mut Tree<'_>) -> Read1
 }
 
 /// Records the outcome of reading `name`; false when the tree must stop.
-fn take_member(
+pub(super) fn take_member(
     result: Read1,
     path: &str,
     name: String,
@@ -265,26 +335,43 @@ fn take_member(
             tree.note(format!("skipped: {what}: exceeds {limit} bytes decompressed (zip bomb protection)"));
             !total
         }
-        Read1::Failed(e) => {
-            tree.note(format!("skipped: {path}!/{name}: unreadable: {e}"));
+        Read1::Failed { bytes, error } if !bytes.is_empty() => {
+            let n = bytes.len();
+            tree.note(format!("truncated: {path}!/{name}: unreadable after {n} bytes: {error}"));
+            each(Member { path: name, bytes, chain: vec![chain] }, tree);
+            true
+        }
+        Read1::Failed { error, .. } => {
+            tree.note(format!("skipped: {path}!/{name}: unreadable: {error}"));
             true
         }
     }
 }
 
-fn zip(bytes: &[u8], path: &str, tree: &mut Tree<'_>, each: &mut Each<'_>) -> bool {
+/// The members of a zip (`chain` is `zip`, or `crx` for the zip in a
+/// Chrome extension). An Office document's text parts come out as their
+/// text instead (`word/document.xml#text`, chain `[zip, ooxml]`).
+fn zip(bytes: &[u8], path: &str, chain: &'static str, tree: &mut Tree<'_>, each: &mut Each<'_>) -> bool {
     let mut archive = match zip::ZipArchive::new(Cursor::new(bytes)) {
         Ok(a) => a,
         Err(e) => {
-            tree.note(format!("skipped: {path}: unreadable zip archive: {e}"));
+            tree.note(format!("skipped: {path}: unreadable {chain} archive: {e}"));
             return false;
         }
     };
     if archive.len() > MAX_ENTRIES {
         tree.note(format!("truncated: {path}: {} entries, only the first {MAX_ENTRIES} read", archive.len()));
     }
+    let each = &mut |m: Member, tree: &mut Tree<'_>| match ooxml::text_part(&m.path, &m.bytes) {
+        Some(text) => {
+            let chain = vec![m.chain[0], "ooxml"];
+            each(Member { path: format!("{}#text", m.path), bytes: text, chain }, tree)
+        }
+        None => each(m, tree),
+    };
+    let mut count = 0;
     for i in 0..archive.len().min(MAX_ENTRIES) {
-        if tree.budget.exhausted {
+        if tree.stopped() || !tree.count_entry(path, &mut count) {
             break;
         }
         let mut file = match archive.by_index(i) {
@@ -302,7 +389,7 @@ fn zip(bytes: &[u8], path: &str, tree: &mut Tree<'_>, each: &mut Each<'_>) -> bo
         let ratio_limit = ratio_cap(file.compressed_size().min(bytes.len() as u64), tree.limits);
         let result = read_member(&mut file, ratio_limit, tree);
         drop(file);
-        if !take_member(result, path, name, "zip", tree, each) {
+        if !take_member(result, path, name, chain, tree, each) {
             break;
         }
     }
@@ -361,12 +448,7 @@ fn tar<R: Read>(
                 break;
             }
         };
-        count += 1;
-        if count > MAX_ENTRIES {
-            tree.note(format!("truncated: {path}: more than {MAX_ENTRIES} entries, only the first read"));
-            break;
-        }
-        if tree.budget.exhausted {
+        if tree.stopped() || !tree.count_entry(path, &mut count) {
             break;
         }
         if !entry.header().entry_type().is_file() {
@@ -390,15 +472,16 @@ fn tar<R: Read>(
     true
 }
 
-fn gz(bytes: &[u8], path: &str, tree: &mut Tree<'_>, each: &mut Each<'_>) -> bool {
-    let base = path.rsplit(['/', '!']).next().unwrap_or(path);
-    let lower = base.to_ascii_lowercase();
-    let name = match [".gz", ".gzip", ".z"].iter().find(|x| lower.ends_with(*x)) {
-        Some(x) if base.len() > x.len() => base[..base.len() - x.len()].to_string(),
-        _ => format!("{base}.gunzip"),
-    };
+/// A compressed file that is not a tarball: one member, named after the
+/// file without its extension.
+fn single(bytes: &[u8], codec: Codec, path: &str, tree: &mut Tree<'_>, each: &mut Each<'_>) -> bool {
+    let name = codec.member_name(path);
     let ratio_limit = ratio_cap(bytes.len() as u64, tree.limits);
-    let result = read_member(&mut MultiGzDecoder::new(bytes), ratio_limit, tree);
-    take_member(result, path, name, "gz", tree, each);
+    let result = read_member(&mut codec.reader(bytes), ratio_limit, tree);
+    take_member(result, path, name, codec.name(false), tree, each);
     true
 }
+
+#[cfg(test)]
+#[path = "archive_tests.rs"]
+mod tests;

@@ -45,21 +45,26 @@ macro_rules! byte_table {
 
 mod ansi;
 mod archive;
+mod asar;
 mod base64;
 mod binary;
+mod compressed;
 mod concat;
+mod crx;
 mod hex;
 mod json;
 mod json_escape;
 mod map;
 mod marks;
 mod notebook;
+mod ooxml;
+mod pdf;
 pub mod sniff;
 mod sourcemap;
 mod url;
 mod utf16;
 
-pub use archive::{Budget, expand, members, members_in};
+pub use archive::{Budget, expand, is_container, members, members_in};
 pub use binary::utf16_strings;
 pub use map::OffsetMap;
 
@@ -87,7 +92,9 @@ pub struct Member {
     /// archives are joined with `!/`: `lib/a.jar!/config/.env`).
     pub path: String,
     pub bytes: Vec<u8>,
-    /// Archive formats from the outermost in: `["zip"]`, `["zip", "tar.gz"]`.
+    /// Container formats from the outermost in: `["zip"]`, `["zip", "tar.gz"]`,
+    /// `["crx"]`, `["asar"]`, `["tar", "tar.zst"]`, `["pdf"]`; a zip's
+    /// Office text part ends in `ooxml` (`["zip", "ooxml"]`).
     pub chain: Vec<&'static str>,
 }
 
