@@ -12,7 +12,7 @@ work="$(mktemp -d)"
 trap 'kill "$mock_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 cargo build --release --quiet
-bin="$PWD/target/release/leakhound"
+bin="${CARGO_TARGET_DIR:-$PWD/target}/release/leakhound"
 
 python3 - "$work/keys" <<'PY'
 import os, secrets, string, sys
