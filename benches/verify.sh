@@ -70,7 +70,7 @@ def report():
 threading.Thread(target=report, daemon=True).start()
 srv.serve_forever()
 PY
-coproc MOCK { python3 "$work/mock.py"; }
+coproc MOCK { exec python3 "$work/mock.py"; }
 mock_pid=$MOCK_PID
 read -r port <&"${MOCK[0]}"
 endpoints=()
