@@ -12,7 +12,7 @@ work="$(mktemp -d)"
 trap 'kill "$mock_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 
 cargo build --release --quiet
-bin="$PWD/target/release/leakhound"
+bin="${CARGO_TARGET_DIR:-$PWD/target}/release/leakhound"
 
 python3 - "$work/keys" <<'PY'
 import os, secrets, string, sys
@@ -70,7 +70,7 @@ def report():
 threading.Thread(target=report, daemon=True).start()
 srv.serve_forever()
 PY
-coproc MOCK { python3 "$work/mock.py"; }
+coproc MOCK { exec python3 "$work/mock.py"; }
 mock_pid=$MOCK_PID
 read -r port <&"${MOCK[0]}"
 endpoints=()

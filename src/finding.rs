@@ -56,6 +56,15 @@ pub struct Finding {
     /// The HTTP header the secret is hardcoded in (`Authorization`, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub header: Option<String>,
+    /// For a hardcoded header whose request goes to a known provider's host
+    /// in the same call: that host, which made the token that provider's.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub request_host: Option<String>,
+    /// A secret third part found beside the key and needed to verify it (an
+    /// AWS session token for a temporary `ASIA` key). Never written out:
+    /// only sent, with the key, to the provider's official host.
+    #[serde(skip)]
+    pub session: Option<String>,
     pub severity: Severity,
     pub confidence: Confidence,
     pub rotate_url: String,
@@ -122,6 +131,97 @@ pub struct Verification {
     pub http_status: Option<u16>,
     /// When the provider was asked, RFC 3339 (UTC).
     pub checked_at: String,
+    /// For live keys: what the key can do, as the same answer told it
+    /// (identity, account, scopes, expiry, admin).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub access: Option<Access>,
+}
+
+/// How much a live key can do, most powerful first (the order rotation
+/// plans use).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Administers an account or organisation (admin scopes, an admin key,
+    /// root credentials, an org-wide install).
+    Admin,
+    /// Can change things (write scopes).
+    Write,
+    /// Read-only.
+    Read,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Admin => "admin",
+            Level::Write => "write",
+            Level::Read => "read",
+        }
+    }
+}
+
+/// What a live key can do, from the verification answer itself (body
+/// fields and headers the rule names). JSON names are public.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Access {
+    /// Who the key acts as: a user login, a bot, an ARN, a key's name.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub identity: Option<String>,
+    /// The account, organisation, workspace or team it belongs to.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub account: Option<String>,
+    /// Scopes or permissions the provider reported.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub scopes: Vec<String>,
+    /// When the key expires, as the provider wrote it.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub expires: Option<String>,
+    /// Admin or owner rights (also `level: "admin"`).
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub admin: bool,
+    /// `admin`, `write` or `read`, when the scopes or the key's kind tell.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub level: Option<Level>,
+    /// Other facts the provider states (`livemode`, `project`, `role`).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty", default)]
+    pub facts: std::collections::BTreeMap<String, String>,
+}
+
+impl Access {
+    pub fn is_empty(&self) -> bool {
+        *self == Access::default()
+    }
+
+    /// One line for people: `admin · identity octocat · account acme ·
+    /// scopes repo, admin:org · expires 2026-01-01`.
+    pub fn summary(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        if let Some(level) = self.level {
+            parts.push(level.as_str().to_string());
+        }
+        if let Some(identity) = &self.identity {
+            parts.push(format!("identity {identity}"));
+        }
+        if let Some(account) = &self.account {
+            parts.push(format!("account {account}"));
+        }
+        if !self.scopes.is_empty() {
+            const SHOWN: usize = 8;
+            let mut scopes = self.scopes.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+            if self.scopes.len() > SHOWN {
+                scopes.push_str(&format!(" (+{} more)", self.scopes.len() - SHOWN));
+            }
+            parts.push(format!("scopes {scopes}"));
+        }
+        if let Some(expires) = &self.expires {
+            parts.push(format!("expires {expires}"));
+        }
+        for (name, value) in &self.facts {
+            parts.push(format!("{name} {value}"));
+        }
+        parts.join(" · ")
+    }
 }
 
 /// Git attribution: the commit that introduced a secret at its path, and how

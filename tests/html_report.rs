@@ -309,6 +309,7 @@ fn verdict(status: Status) -> Verification {
         detail: Some("org <b>acme</b> & 'co'".into()),
         http_status: Some(200),
         checked_at: "2024-01-01T00:00:00Z".into(),
+        access: None,
     }
 }
 

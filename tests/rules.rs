@@ -78,3 +78,19 @@ fn every_provider_is_listed_in_the_readme() {
         .collect();
     assert!(missing.is_empty(), "providers missing from the README's table: {missing:?}");
 }
+
+#[test]
+fn every_check_is_in_the_readmes_verification_table() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let section = readme.split("### Checks by provider").nth(1).expect("README has a `### Checks by provider` section");
+    let section = section.split("</details>").next().unwrap();
+    let rules = builtin();
+    let missing: Vec<&str> = rules
+        .rules()
+        .iter()
+        .filter(|r| r.spec.verify.as_ref().is_some_and(|v| v.unavailable.is_none()))
+        .map(|r| r.spec.id.as_str())
+        .filter(|id| !section.contains(&format!("`{id}`")))
+        .collect();
+    assert!(missing.is_empty(), "checks missing from the README's verification table: {missing:?}");
+}

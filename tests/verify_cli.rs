@@ -329,7 +329,8 @@ fn aws_key_pairs_are_checked_with_a_signed_sts_call() {
             .as_array()
             .unwrap()
             .iter()
-            // An access key id beside its secret is named (masked) by the secret's finding.
+            // An access key id beside its secret is named by the secret's
+            // finding (and masked there like a key: `AKIA...7B7J`).
             .find(|f| {
                 let masked = format!("{}...{}", &secret[..4], &secret[secret.len() - 4..]);
                 f["secret_sha256"] == sha(secret) || f["companion"]["value"] == masked.as_str()
@@ -348,3 +349,594 @@ fn aws_key_pairs_are_checked_with_a_signed_sts_call() {
 }
 
 use crate::common::sha256 as sha;
+
+// ---------------------------------------------------------------------------
+// Verdicts a responder can act on: parsed JSON, qualifiers, what a live key
+// can do (`verification.access`), AWS pairs, instances, attribution by host.
+// ---------------------------------------------------------------------------
+
+/// `--verify` with PROVIDER's checks sent to `mock` under `/PROVIDER`.
+fn verify_args(mock: &Mock, providers: &[&str]) -> Vec<String> {
+    let mut args = vec!["--verify".to_string(), "--verify-timeout".into(), "2".into()];
+    for p in providers {
+        args.extend(["--verify-endpoint".to_string(), format!("{p}={}", mock.url(&format!("/{p}")))]);
+    }
+    args
+}
+
+fn finding<'a>(doc: &'a Value, path: &str) -> &'a Value {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == path)
+        .unwrap_or_else(|| panic!("no finding in {path}: {doc:#}"))
+}
+
+fn bearer(req: &Request) -> String {
+    req.header("authorization").and_then(|a| a.strip_prefix("Bearer ")).unwrap_or_default().to_string()
+}
+
+#[test]
+fn slack_answers_are_read_as_json_with_what_the_token_can_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let names = ["spaced.env", "admin.env", "revoked.env", "allowlist.env", "limited.env"];
+    let tokens: Vec<String> = (0..names.len() as u64).map(|n| key("slack-bot", 300 + n)).collect();
+    for (name, token) in names.iter().zip(&tokens) {
+        fs::write(dir.path().join(name), format!("SLACK_BOT_TOKEN={token}\n")).unwrap();
+    }
+    let t = tokens.clone();
+    let mock = Mock::start(move |req: &Request| {
+        if req.path != "/slack/api/auth.test" || req.method != "POST" {
+            return Reply::new(404, r#"{"ok":false,"error":"unknown_method"}"#);
+        }
+        let token = bearer(req);
+        if token == t[0] {
+            // Pretty-printed, as a proxy or another client library may return it.
+            Reply::new(200, "{\n  \"ok\": true,\n  \"team\": \"Acme\",\n  \"user\": \"deploy-bot\"\n}")
+                .header("x-oauth-scopes", "chat:write,channels:read")
+        } else if token == t[1] {
+            Reply::new(200, r#"{"ok":true,"team":"Acme Grid","user":"org-bot","is_enterprise_install":true}"#)
+                .header("x-oauth-scopes", "channels:read")
+        } else if token == t[2] {
+            Reply::new(200, r#"{ "ok": false, "error": "token_revoked" }"#)
+        } else if token == t[3] {
+            Reply::new(200, r#"{"ok":false,"error":"invalid_auth"}"#)
+        } else {
+            Reply::new(200, r#"{"ok":false,"error":"ratelimited","warning":"\"ok\":true"}"#)
+        }
+    });
+    let (code, doc, stderr) = run(dir.path(), &verify_args(&mock, &["slack"]));
+    assert_eq!(code, 1, "{stderr}");
+    let live = &finding(&doc, "spaced.env")["verification"];
+    assert_eq!(live["status"], "live", "{live:#}");
+    assert_eq!(live["access"]["identity"], "deploy-bot");
+    assert_eq!(live["access"]["account"], "Acme");
+    assert_eq!(live["access"]["scopes"], serde_json::json!(["chat:write", "channels:read"]));
+    assert_eq!(live["access"]["level"], "write");
+    let admin = &finding(&doc, "admin.env")["verification"];
+    assert_eq!((admin["access"]["level"].as_str(), admin["access"]["admin"].as_bool()), (Some("admin"), Some(true)));
+    assert_eq!(verdict(&doc, "revoked.env"), ("invalid".into(), None));
+    let allowlist = &finding(&doc, "allowlist.env")["verification"];
+    assert_eq!(allowlist["status"], "invalid");
+    assert!(allowlist["detail"].as_str().unwrap().contains("IP allowlist"), "{allowlist:#}");
+    // A quoted `"ok":true` inside another field is not the `ok` field.
+    assert_eq!(verdict(&doc, "limited.env").0, "unknown");
+    let requests = mock.requests();
+    assert_eq!(requests.len(), names.len());
+    for r in &requests {
+        assert_eq!(r.header("content-length"), Some("0"), "an empty POST says so: {:?}", r.headers);
+        assert!(r.body.is_empty());
+    }
+}
+
+#[test]
+fn github_scopes_expiry_and_an_invalid_that_only_holds_on_github_com() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin = key("github-classic", 400);
+    let writer = key("github-classic", 401);
+    let reader = key("github-classic", 402);
+    let fine = key("github-fine", 403);
+    let dead = key("github-classic", 404);
+    for (name, token) in [("admin", &admin), ("writer", &writer), ("reader", &reader), ("fine", &fine), ("dead", &dead)]
+    {
+        fs::write(dir.path().join(format!("{name}.env")), format!("GITHUB_TOKEN={token}\n")).unwrap();
+    }
+    let (a, w, r, f) = (admin.clone(), writer.clone(), reader.clone(), fine.clone());
+    let mock = Mock::start(move |req: &Request| {
+        if req.path != "/github/user" || req.header("x-github-api-version").is_none() {
+            return Reply::new(404, r#"{"message":"Not Found"}"#);
+        }
+        let token = bearer(req);
+        let user = |login: &str| Reply::new(200, &format!(r#"{{"login":"{login}","site_admin":false}}"#));
+        if token == a {
+            user("octo-admin")
+                .header("X-OAuth-Scopes", "repo, admin:org")
+                .header("github-authentication-token-expiration", "2026-09-01 00:00:00 UTC")
+        } else if token == w {
+            user("octo-writer").header("X-OAuth-Scopes", "repo, read:org")
+        } else if token == r {
+            user("octo-reader").header("X-OAuth-Scopes", "read:user, user:email")
+        } else if token == f {
+            user("octo-fine")
+        } else {
+            Reply::new(401, r#"{"message":"Bad credentials","status":"401"}"#)
+        }
+    });
+    let (_, doc, stderr) = run(dir.path(), &verify_args(&mock, &["github"]));
+    let access = |path: &str| finding(&doc, path)["verification"]["access"].clone();
+    assert_eq!(access("admin.env")["scopes"], serde_json::json!(["repo", "admin:org"]), "{stderr}");
+    assert_eq!(access("admin.env")["expires"], "2026-09-01 00:00:00 UTC");
+    assert_eq!(access("admin.env")["level"], "admin");
+    assert_eq!(access("admin.env")["identity"], "octo-admin");
+    assert_eq!(access("writer.env")["level"], "write");
+    assert_eq!(access("reader.env")["level"], "read");
+    assert_eq!(access("fine.env")["identity"], "octo-fine");
+    assert!(access("fine.env").get("level").is_none(), "fine-grained tokens send no scopes");
+    let dead_v = &finding(&doc, "dead.env")["verification"];
+    assert_eq!((dead_v["status"].as_str(), dead_v["qualifier"].as_str()), (Some("invalid"), Some("on api.github.com")));
+    assert!(dead_v["detail"].as_str().unwrap().contains("--github-api"), "{dead_v:#}");
+
+    // The rotation plan: admin, write, not told, read-only, then the invalid one.
+    let mut args = verify_args(&mock, &["github"]);
+    args.extend(["--format".to_string(), "text".into()]);
+    let out = common::command().arg("scan").args(&args).arg(dir.path()).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let at = |needle: &str| text.find(needle).unwrap_or_else(|| panic!("{needle} not in:\n{text}"));
+    let order = [
+        at("at admin.env:1"),
+        at("at writer.env:1"),
+        at("at fine.env:1"),
+        at("at reader.env:1"),
+        at("INVALID (on api.github.com)"),
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{text}");
+    assert!(
+        text.contains("access: admin · identity octo-admin · scopes repo, admin:org · expires 2026-09-01"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_github_enterprise_or_gitlab_instance_is_asked_instead_and_only_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let gh = key("github-classic", 410);
+    let gl = key("gitlab", 411);
+    fs::write(dir.path().join("tokens.env"), format!("GH={gh}\n")).unwrap();
+    fs::write(dir.path().join("gitlab.env"), format!("GL={gl}\n")).unwrap();
+    let mock = Mock::start(|req: &Request| match req.path.as_str() {
+        "/gh/api/v3/user" => Reply::new(401, r#"{"message":"Bad credentials"}"#),
+        "/gl/api/v4/personal_access_tokens/self" => {
+            Reply::new(200, r#"{"name":"ci","scopes":["read_api"],"user_id":7,"expires_at":null}"#)
+        }
+        _ => Reply::new(404, "{}"),
+    });
+    let args: Vec<String> = [
+        "--verify",
+        "--github-api",
+        "https://ghe.example.test/api/v3",
+        "--gitlab-url",
+        "https://gitlab.example.test",
+        "--verify-endpoint",
+        &format!("github={}", mock.url("/gh")),
+        "--verify-endpoint",
+        &format!("gitlab={}", mock.url("/gl")),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let (_, doc, stderr) = run(dir.path(), &args);
+    let paths: Vec<String> = mock.requests().iter().map(|r| r.path.clone()).collect();
+    assert!(paths.contains(&"/gh/api/v3/user".to_string()), "{paths:?} {stderr}");
+    let v = &finding(&doc, "tokens.env")["verification"];
+    assert_eq!((v["status"].as_str(), v["qualifier"].as_str()), (Some("invalid"), Some("on ghe.example.test")));
+    let gl_v = &finding(&doc, "gitlab.env")["verification"];
+    assert_eq!(gl_v["status"], "live");
+    assert_eq!(gl_v["access"]["level"], "read");
+    let notes = doc["notes"].as_array().unwrap();
+    assert!(
+        notes.iter().any(|n| n.as_str().unwrap().contains("https://ghe.example.test/api/v3 (--github-api)")),
+        "{notes:?}"
+    );
+    assert!(notes.iter().any(|n| n.as_str().unwrap().contains("--gitlab-url")), "{notes:?}");
+
+    // HTTPS only.
+    let (code, _, stderr) =
+        run(dir.path(), &["--verify".into(), "--github-api".into(), "http://ghe.example.test".into()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("https://"), "{stderr}");
+    // A repository's config cannot point tokens at an instance.
+    fs::write(dir.path().join(".leakhound.toml"), "github_api = \"https://ghe.evil.example/api/v3\"\n").unwrap();
+    let before = mock.requests().len();
+    let args: Vec<String> = vec![
+        "--verify".into(),
+        "--verify-endpoint".into(),
+        format!("github={}", mock.url("/github")),
+        "--verify-endpoint".into(),
+        format!("gitlab={}", mock.url("/gitlab")),
+    ];
+    let (_, doc, stderr) = run(dir.path(), &args);
+    assert!(stderr.contains("github_api") && stderr.contains("ignored"), "{stderr}");
+    let asked: Vec<String> = mock.requests()[before..].iter().map(|r| r.path.clone()).collect();
+    assert!(asked.contains(&"/github/user".to_string()), "{asked:?}");
+    assert!(doc["notes"].as_array().unwrap().iter().all(|n| !n.as_str().unwrap().contains("(--github-api)")));
+}
+
+#[test]
+fn gitlab_names_why_a_token_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("live.env", "live", None, Some("write")),
+        ("revoked.env", "invalid", None, None),
+        ("expired.env", "invalid", None, None),
+        ("unknown-here.env", "invalid", Some("on gitlab.com"), None),
+        ("bare401.env", "unknown", None, None),
+        ("scope.env", "live", Some("restricted"), None),
+        ("blocked.env", "live", Some("restricted"), None),
+    ];
+    let tokens: Vec<String> = (0..cases.len() as u64).map(|n| key("gitlab", 420 + n)).collect();
+    for ((file, ..), token) in cases.iter().zip(&tokens) {
+        fs::write(dir.path().join(file), format!("GITLAB_TOKEN={token}\n")).unwrap();
+    }
+    let t = tokens.clone();
+    let mock = Mock::start(move |req: &Request| {
+        if req.path != "/gitlab/api/v4/personal_access_tokens/self" {
+            return Reply::new(404, "{}");
+        }
+        let token = req.header("private-token").unwrap_or_default();
+        let n = t.iter().position(|k| k == token).unwrap_or(usize::MAX);
+        match n {
+            0 => Reply::new(
+                200,
+                r#"{"id":1,"name":"deploy","revoked":false,"scopes":["api","read_user"],"user_id":42,"active":true,"expires_at":"2026-12-31"}"#,
+            ),
+            1 => Reply::new(
+                401,
+                r#"{"error":"invalid_token","error_description":"Token was revoked. You have to re-authorize from the user."}"#,
+            ),
+            2 => Reply::new(
+                401,
+                r#"{"error":"invalid_token","error_description":"Token is expired. You can either do re-authorization or token refresh."}"#,
+            ),
+            3 => Reply::new(401, r#"{"error":"invalid_token","error_description":"Bad Access Token."}"#),
+            4 => Reply::new(401, r#"{"message":"401 Unauthorized"}"#),
+            5 => Reply::new(
+                403,
+                r#"{"error":"insufficient_scope","error_description":"The request requires higher privileges than provided by the access token.","scope":"api read_api"}"#,
+            ),
+            _ => Reply::new(403, r#"{"message":"403 Forbidden - Your account has been blocked."}"#),
+        }
+    });
+    let (_, doc, stderr) = run(dir.path(), &verify_args(&mock, &["gitlab"]));
+    for (file, status, qualifier, level) in cases {
+        let v = &finding(&doc, file)["verification"];
+        assert_eq!(v["status"].as_str(), Some(status), "{file}: {v:#} {stderr}");
+        assert_eq!(v["qualifier"].as_str(), qualifier, "{file}: {v:#}");
+        assert_eq!(v["access"]["level"].as_str(), level, "{file}: {v:#}");
+    }
+    let live = &finding(&doc, "live.env")["verification"]["access"];
+    assert_eq!(live["scopes"], serde_json::json!(["api", "read_user"]));
+    assert_eq!(live["expires"], "2026-12-31");
+    assert!(finding(&doc, "bare401.env")["verification"]["detail"].as_str().unwrap().contains("--gitlab-url"));
+}
+
+#[test]
+fn sendgrid_scopes_and_perplexity_says_why_401_is_no_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let (full, restricted) = (key("sendgrid", 430), key("sendgrid", 431));
+    let pplx = key("perplexity", 432);
+    fs::write(dir.path().join("full.env"), format!("SENDGRID_API_KEY={full}\n")).unwrap();
+    fs::write(dir.path().join("restricted.env"), format!("SENDGRID_API_KEY={restricted}\n")).unwrap();
+    fs::write(dir.path().join("pplx.env"), format!("PERPLEXITY_API_KEY={pplx}\n")).unwrap();
+    let f = full.clone();
+    let mock = Mock::start(move |req: &Request| match req.path.as_str() {
+        "/sendgrid/v3/scopes" if bearer(req) == f => {
+            Reply::new(200, r#"{"scopes": ["mail.send", "api_keys.create", "api_keys.read", "stats.read"]}"#)
+        }
+        "/sendgrid/v3/scopes" => Reply::new(403, r#"{"errors":[{"field":null,"message":"access forbidden"}]}"#),
+        "/perplexity/v1/async/sonar" => Reply::new(401, r#"{"error":{"message":"Invalid API key"}}"#),
+        _ => Reply::new(404, "{}"),
+    });
+    let (_, doc, stderr) = run(dir.path(), &verify_args(&mock, &["sendgrid", "perplexity"]));
+    let full_v = &finding(&doc, "full.env")["verification"];
+    assert_eq!(full_v["status"], "live", "{stderr}");
+    assert_eq!(full_v["access"]["scopes"].as_array().unwrap().len(), 4);
+    assert_eq!(full_v["access"]["level"], "admin", "a key that can create keys administers the account");
+    assert_eq!(verdict(&doc, "restricted.env"), ("live".into(), Some("restricted".into())));
+    let p = &finding(&doc, "pplx.env")["verification"];
+    assert_eq!(p["status"], "unknown");
+    assert!(p["detail"].as_str().unwrap().contains("without credit"), "{p:#}");
+}
+
+#[test]
+fn access_of_stripe_openai_anthropic_and_hugging_face_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let stripe = key("stripe-live", 440);
+    let project = key("openai-project", 441);
+    let openai_admin = key("openai-admin", 442);
+    let anthropic_admin = key("anthropic-admin", 443);
+    let (hf_write, hf_read) = (key("huggingface", 444), key("huggingface", 445));
+    for (file, k) in [
+        ("stripe.env", &stripe),
+        ("project.env", &project),
+        ("openai-admin.env", &openai_admin),
+        ("anthropic-admin.env", &anthropic_admin),
+        ("hf-write.env", &hf_write),
+        ("hf-read.env", &hf_read),
+    ] {
+        fs::write(dir.path().join(file), format!("KEY={k}\n")).unwrap();
+    }
+    let hw = hf_write.clone();
+    let mock = Mock::start(move |req: &Request| match req.path.as_str() {
+        "/stripe/v1/account" => Reply::new(
+            200,
+            r#"{"id":"acct_1Acme","object":"account","charges_enabled":true,"settings":{"dashboard":{"display_name":"Acme Inc"}}}"#,
+        ),
+        "/openai/v1/models" => Reply::new(200, r#"{"object":"list","data":[]}"#)
+            .header("openai-organization", "acme-org")
+            .header("openai-project", "proj_abc123"),
+        "/openai/v1/organization/admin_api_keys?limit=1" => {
+            Reply::new(200, r#"{"object":"list","data":[]}"#).header("openai-organization", "acme-org")
+        }
+        "/anthropic/v1/organizations/me" => {
+            Reply::new(200, r#"{"id":"org-uuid-1","type":"organization","name":"Acme Research"}"#)
+        }
+        "/huggingface/api/whoami-v2" => {
+            let role = if bearer(req) == hw { "write" } else { "read" };
+            Reply::new(
+                200,
+                &format!(
+                    r#"{{"type":"user","name":"hf-user","orgs":[{{"name":"acme"}},{{"name":"lab"}}],"auth":{{"type":"access_token","accessToken":{{"displayName":"ci","role":"{role}"}}}}}}"#
+                ),
+            )
+        }
+        _ => Reply::new(404, "{}"),
+    });
+    let (_, doc, stderr) = run(dir.path(), &verify_args(&mock, &["stripe", "openai", "anthropic", "huggingface"]));
+    let access = |path: &str| finding(&doc, path)["verification"]["access"].clone();
+    let s = access("stripe.env");
+    assert_eq!((s["account"].as_str(), s["identity"].as_str()), (Some("acct_1Acme"), Some("Acme Inc")), "{stderr}");
+    assert_eq!(s["facts"]["livemode"], "true");
+    assert_eq!(s["level"], "admin", "a live secret key can do anything on the account");
+    let p = access("project.env");
+    assert_eq!((p["account"].as_str(), p["facts"]["project"].as_str()), (Some("acme-org"), Some("proj_abc123")));
+    assert!(p.get("level").is_none());
+    assert_eq!(
+        (access("openai-admin.env")["admin"].as_bool(), access("openai-admin.env")["level"].as_str()),
+        (Some(true), Some("admin"))
+    );
+    let a = access("anthropic-admin.env");
+    assert_eq!((a["account"].as_str(), a["level"].as_str()), (Some("Acme Research"), Some("admin")));
+    let hw = access("hf-write.env");
+    assert_eq!(
+        (hw["identity"].as_str(), hw["account"].as_str(), hw["level"].as_str()),
+        (Some("hf-user"), Some("acme, lab"), Some("write"))
+    );
+    assert_eq!(access("hf-read.env")["level"], "read");
+
+    // SARIF and HTML show it too.
+    for (format, needle) in [("sarif", "\"access\""), ("html", "Access: admin")] {
+        let mut args = verify_args(&mock, &["stripe", "openai", "anthropic", "huggingface"]);
+        args.extend(["--format".to_string(), format.into()]);
+        let out = common::command().arg("scan").args(&args).arg(dir.path()).output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(needle), "{format}: {needle} missing");
+        assert!(text.contains("acct_1Acme"), "{format}");
+    }
+}
+
+#[test]
+fn aws_temporary_keys_canaries_and_signatures_that_do_not_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let temp_id = key("aws-temp-id", 450);
+    let session = key("aws-session", 451);
+    let lone_temp = key("aws-temp-id", 452);
+    // Account 052310077262 (Thinkst Canarytokens), as the id encodes it.
+    let canary = "AKIAAYLPMN5HAAJDIVTY".to_string();
+    let (two, nomatch, skew, root) = (key("aws-id", 453), key("aws-id", 454), key("aws-id", 455), key("aws-id", 456));
+    let s = |n: u64| key("aws-secret", 460 + n);
+    let files = [
+        (
+            "temp.env",
+            format!("AWS_ACCESS_KEY_ID={temp_id}\nAWS_SECRET_ACCESS_KEY={}\nAWS_SESSION_TOKEN={session}\n", s(0)),
+        ),
+        ("temp-alone.env", format!("AWS_ACCESS_KEY_ID={lone_temp}\nAWS_SECRET_ACCESS_KEY={}\n", s(1))),
+        ("canary.env", format!("aws_access_key_id = {canary}\naws_secret_access_key = {}\n", s(2))),
+        (
+            "two.env",
+            format!(
+                "aws_access_key_id = {two}\naws_secret_access_key = {}\n# the rotated secret:\naws_secret_access_key = {}\n",
+                s(3),
+                s(4)
+            ),
+        ),
+        ("nomatch.env", format!("aws_access_key_id = {nomatch}\naws_secret_access_key = {}\n", s(5))),
+        ("skew.env", format!("aws_access_key_id = {skew}\naws_secret_access_key = {}\n", s(6))),
+        ("root.env", format!("aws_access_key_id = {root}\naws_secret_access_key = {}\n", s(7))),
+    ];
+    for (name, text) in &files {
+        fs::write(dir.path().join(name), text).unwrap();
+    }
+    let (t_id, t_session, two_id, nm, sk, rt) =
+        (temp_id.clone(), session.clone(), two.clone(), nomatch.clone(), skew.clone(), root.clone());
+    let tries = std::sync::Arc::new(AtomicUsize::new(0));
+    let two_tries = std::sync::Arc::clone(&tries);
+    let mock = Mock::start(move |req: &Request| {
+        let auth = req.header("authorization").unwrap_or_default();
+        let id = auth.split("Credential=").nth(1).and_then(|c| c.split('/').next()).unwrap_or_default();
+        let ok = |arn: &str| {
+            Reply::new(
+                200,
+                &format!(
+                    "<GetCallerIdentityResponse><GetCallerIdentityResult><Arn>{arn}</Arn><UserId>AIDA</UserId><Account>123456789012</Account></GetCallerIdentityResult></GetCallerIdentityResponse>"
+                ),
+            )
+        };
+        let mismatch = |message: &str| {
+            Reply::new(
+                403,
+                &format!(
+                    "<ErrorResponse><Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code><Message>{message}</Message></Error></ErrorResponse>"
+                ),
+            )
+        };
+        if id == t_id {
+            let signed = auth.contains("SignedHeaders=content-type;host;x-amz-date;x-amz-security-token");
+            if signed && req.header("x-amz-security-token") == Some(t_session.as_str()) {
+                return ok("arn:aws:sts::123456789012:assumed-role/deploy/ci");
+            }
+            return Reply::new(403, "<ErrorResponse><Error><Code>InvalidClientTokenId</Code></Error></ErrorResponse>");
+        }
+        if id == two_id {
+            return match two_tries.fetch_add(1, Ordering::SeqCst) {
+                0 => mismatch("The request signature we calculated does not match the signature you provided."),
+                _ => ok("arn:aws:iam::123456789012:user/ci"),
+            };
+        }
+        if id == nm {
+            return mismatch("The request signature we calculated does not match the signature you provided.");
+        }
+        if id == sk {
+            return mismatch(
+                "Signature expired: 20200101T000000Z is now earlier than 20260101T000000Z (20260101T001500Z - 15 min.)",
+            );
+        }
+        if id == rt {
+            return ok("arn:aws:iam::123456789012:root");
+        }
+        Reply::new(400, "<Error><Code>BadRequest</Code></Error>")
+    });
+    let (_, doc, stderr) = run(dir.path(), &verify_args(&mock, &["aws"]));
+    let v = |path: &str| finding(&doc, path)["verification"].clone();
+    let temp = v("temp.env");
+    assert_eq!(temp["status"], "live", "{temp:#} {stderr}");
+    assert_eq!(temp["access"]["identity"], "arn:aws:sts::123456789012:assumed-role/deploy/ci");
+    assert_eq!(temp["access"]["account"], "123456789012");
+    assert!(!doc.to_string().contains(&session), "the session token is never written out");
+    let alone = v("temp-alone.env");
+    assert_eq!(alone["status"], "unknown");
+    assert!(alone["detail"].as_str().unwrap().contains("session token"), "{alone:#}");
+    let c = v("canary.env");
+    assert_eq!(c["status"], "unknown");
+    assert_eq!(c["detail"], "canary token; calling it alerts its owner");
+    let t = v("two.env");
+    assert_eq!(t["status"], "live", "{t:#}");
+    assert!(t["detail"].as_str().unwrap().contains("line 4"), "{t:#}");
+    let n = v("nomatch.env");
+    assert_eq!(n["status"], "unknown", "a signature that does not match is never invalid");
+    assert!(n["detail"].as_str().unwrap().contains("no secret access key found beside it"), "{n:#}");
+    let k = v("skew.env");
+    assert_eq!(k["status"], "unknown");
+    assert!(k["detail"].as_str().unwrap().contains("clock skew"), "{k:#}");
+    let r = v("root.env");
+    assert_eq!((r["access"]["level"].as_str(), r["access"]["admin"].as_bool()), (Some("admin"), Some(true)));
+
+    let requests = mock.requests();
+    let asked =
+        |id: &str| requests.iter().filter(|r| r.header("authorization").unwrap_or_default().contains(id)).count();
+    assert_eq!(asked(&canary), 0, "a canary token is never called");
+    assert_eq!(asked(&lone_temp), 0, "a temporary id is never sent without its session token");
+    assert_eq!(asked(&temp_id), 1);
+    assert_eq!(asked(&two), 2, "the second secret after the first did not sign; both findings share the check");
+    assert_eq!(asked(&nomatch), 1);
+    assert_eq!(asked(&skew), 1, "clock skew: no other secret is tried");
+}
+
+#[test]
+fn a_hardcoded_header_is_the_key_of_the_provider_its_request_goes_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let (together, cohere, unknown, lookalike) =
+        (key("header-token", 470), key("header-token", 471), key("header-token", 472), key("header-token", 473));
+    fs::write(
+        dir.path().join("client.js"),
+        format!(
+            "const r = await fetch(\"https://api.together.xyz/v1/chat/completions\", {{\n  method: \"POST\",\n  headers: {{ Authorization: \"Bearer {together}\" }},\n}});\n"
+        ),
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("call.sh"),
+        format!("curl https://api.cohere.com/v2/chat -H \"Authorization: Bearer {cohere}\" -d @body.json\n"),
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("other.js"),
+        format!("fetch(\"https://api.unknown-vendor.example/v1\", {{ headers: {{ Authorization: \"Bearer {unknown}\" }} }});\n"),
+    )
+    .unwrap();
+    fs::write(
+        dir.path().join("lookalike.js"),
+        format!("fetch(\"https://api.together.xyz.evil.example/v1\", {{ headers: {{ Authorization: \"Bearer {lookalike}\" }} }});\n"),
+    )
+    .unwrap();
+    let (t, c) = (together.clone(), cohere.clone());
+    let mock = Mock::start(move |req: &Request| match req.path.as_str() {
+        "/together/v1/models" if bearer(req) == t => Reply::new(200, r#"{"data":[]}"#),
+        "/cohere/v1/check-api-key" if bearer(req) == c => {
+            Reply::new(200, r#"{ "valid": true, "organization_id": "org-1" }"#)
+        }
+        _ => Reply::new(401, r#"{"message":"invalid"}"#),
+    });
+    let (_, doc, stderr) = run(dir.path(), &verify_args(&mock, &["together", "cohere"]));
+    let js = finding(&doc, "client.js");
+    assert_eq!(
+        (js["rule_id"].as_str(), js["provider"].as_str()),
+        (Some("together-api-key"), Some("together")),
+        "{stderr}"
+    );
+    assert_eq!(js["request_host"], "api.together.xyz");
+    assert_eq!(js["header"], "Authorization");
+    assert_eq!(js["verification"]["status"], "live");
+    assert_eq!(js["rotate_url"], "https://api.together.ai/settings/api-keys");
+    let sh = finding(&doc, "call.sh");
+    assert_eq!((sh["rule_id"].as_str(), sh["request_host"].as_str()), (Some("cohere-api-key"), Some("api.cohere.com")));
+    assert_eq!(sh["verification"]["status"], "live");
+    for path in ["other.js", "lookalike.js"] {
+        let f = finding(&doc, path);
+        assert_eq!(f["rule_id"], "generic-bearer-header", "{path}");
+        assert_eq!(f["verification"]["status"], "unknown", "{path}");
+    }
+    let requests = mock.requests();
+    assert_eq!(requests.len(), 2, "{:?}", requests.iter().map(|r| &r.path).collect::<Vec<_>>());
+    // Masked everywhere.
+    let out = doc.to_string();
+    for k in [&together, &cohere, &unknown, &lookalike] {
+        assert!(!out.contains(k.as_str()));
+    }
+}
+
+#[test]
+fn unknown_is_never_cached_and_an_old_invalid_is_asked_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let scan_dir = dir.path().join("scan");
+    fs::create_dir(&scan_dir).unwrap();
+    let (down, dead) = (key("openai-project", 480), key("openai-project", 481));
+    fs::write(scan_dir.join("down.env"), format!("K={down}\n")).unwrap();
+    fs::write(scan_dir.join("dead.env"), format!("K={dead}\n")).unwrap();
+    let cache = dir.path().join("cache.json");
+    let two_hours_ago = time::OffsetDateTime::now_utc().unix_timestamp() - 7200;
+    fs::write(
+        &cache,
+        serde_json::json!({
+            "version": 1,
+            "entries": {
+                format!("openai-project-key:{}", sha(&dead)): {
+                    "stored_unix": two_hours_ago,
+                    "result": { "status": "invalid", "checked_at": "2026-01-01T00:00:00Z" }
+                }
+            }
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let mock = provider_mock(HashMap::from([(down.clone(), Behaviour::Unavailable), (dead.clone(), Behaviour::Live)]));
+    let mut args = vec!["--verify".to_string(), "--verify-cache".into(), cache.display().to_string()];
+    args.extend(endpoints(&mock));
+    let (_, first, _) = run(&scan_dir, &args);
+    assert_eq!(verdict(&first, "dead.env").0, "live", "an invalid older than an hour is asked again");
+    assert_eq!(verdict(&first, "down.env").0, "unknown");
+    let after_first = mock.requests().len();
+    let (_, second, _) = run(&scan_dir, &args);
+    assert_eq!(second["stats"]["verification"]["from_cache"], 1, "only the live result was kept");
+    assert!(mock.requests().len() > after_first, "the unknown key is asked again");
+}

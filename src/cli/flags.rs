@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 
 use crate::config::FailOn;
 use crate::report::Format;
-use crate::verify::http::EndpointOverride;
+use crate::verify::http::{EndpointOverride, Instance};
 
 /// Live verification; shared by every scanning mode.
 #[derive(Debug, Args)]
@@ -38,13 +38,59 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "FILE")]
     pub verify_cache: Option<PathBuf>,
 
-    /// How long cached results stay valid, in hours.
+    /// How long cached results stay valid, in hours (an `invalid` is asked
+    /// again after at most one hour; `unknown` is never cached).
     #[arg(long, value_name = "HOURS", default_value_t = 24)]
     pub verify_cache_ttl: u64,
+
+    /// Check GitHub tokens against your GitHub Enterprise Server instead of
+    /// github.com: its REST API base, `https://ghe.example.com/api/v3`.
+    /// HTTPS only; command line only (never from a config file).
+    #[arg(long, value_name = "URL", value_parser = parse_github_api)]
+    pub github_api: Option<Instance>,
+
+    /// Check GitLab tokens against your GitLab instance instead of
+    /// gitlab.com: `https://gitlab.example.com`. HTTPS only; command line
+    /// only (never from a config file).
+    #[arg(long, value_name = "URL", value_parser = parse_gitlab_url)]
+    pub gitlab_url: Option<Instance>,
+}
+
+impl VerifyArgs {
+    /// The instances named on the command line.
+    pub fn instances(&self) -> Vec<Instance> {
+        self.github_api.iter().chain(self.gitlab_url.iter()).cloned().collect()
+    }
+
+    /// The report's notes on where tokens were checked.
+    pub fn instance_notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some(i) = &self.github_api {
+            notes.push(format!(
+                "GitHub tokens were checked against {} (--github-api), not github.com: `invalid` means invalid there",
+                i.url()
+            ));
+        }
+        if let Some(i) = &self.gitlab_url {
+            notes.push(format!(
+                "GitLab tokens were checked against {} (--gitlab-url), not gitlab.com: `invalid` means invalid there",
+                i.url()
+            ));
+        }
+        notes
+    }
 }
 
 fn parse_endpoint(text: &str) -> Result<EndpointOverride, String> {
     EndpointOverride::parse(text).map_err(|e| e.to_string())
+}
+
+fn parse_github_api(text: &str) -> Result<Instance, String> {
+    Instance::parse("github", "--github-api", text).map_err(|e| e.to_string())
+}
+
+fn parse_gitlab_url(text: &str) -> Result<Instance, String> {
+    Instance::parse("gitlab", "--gitlab-url", text).map_err(|e| e.to_string())
 }
 
 /// Options shared by every scanning mode: the report and the exit code.

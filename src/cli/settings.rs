@@ -79,6 +79,7 @@ impl Session {
             outcome.notes.push("interrupted (Ctrl-C): the scan stopped early and these results are partial".into());
         }
         if verify.verify {
+            outcome.notes.extend(verify.instance_notes());
             let mut options = verify_options(verify)?;
             outcome.stats.verification =
                 Some(verify::verify(&mut outcome.findings, self.detector.rules(), &mut options)?);
@@ -111,6 +112,7 @@ pub fn verify_options(args: &VerifyArgs) -> Result<VerifyOptions> {
         timeout: Duration::from_secs_f64(args.verify_timeout.max(0.001)),
         per_provider: args.verify_concurrency.max(1),
         overrides: args.verify_endpoint.clone(),
+        instances: args.instances(),
         cache: match &args.verify_cache {
             Some(path) => Some(Cache::open(path, Duration::from_secs(args.verify_cache_ttl * 3600))?),
             None => None,

@@ -38,8 +38,19 @@ use crate::rules::{RuleSet, RuleSpec};
 pub const FILE_NAME: &str = ".leakhound.toml";
 
 /// Keys a repository might use to redirect verification: ignored, warned.
-const REFUSED_KEYS: &[&str] =
-    &["verify", "verify_endpoint", "verify-endpoint", "verify_endpoints", "endpoints", "verifiers", "verifier"];
+const REFUSED_KEYS: &[&str] = &[
+    "verify",
+    "verify_endpoint",
+    "verify-endpoint",
+    "verify_endpoints",
+    "endpoints",
+    "verifiers",
+    "verifier",
+    "github_api",
+    "github-api",
+    "gitlab_url",
+    "gitlab-url",
+];
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

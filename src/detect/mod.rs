@@ -14,7 +14,7 @@ use crate::engine::{Engine, LineIndex, Match, Newline};
 use crate::enrich::exposure::{ContentFacts, ExposureRules};
 use crate::enrich::suppress::inline_allows;
 use crate::finding::{Companion, Finding, fingerprint, secret_hash, snippet};
-use crate::rules::RuleSet;
+use crate::rules::{Rule, RuleSet};
 
 pub struct Detector {
     pub engine: Engine,
@@ -241,9 +241,60 @@ fn drop_named_companions(findings: &mut Vec<Finding>) {
     }
 }
 
-/// Builds a finding for `m`, found by `engine` in `haystack` at `path`.
+/// Bytes before a hardcoded header that the request's URL may be in, and
+/// after it (a `curl -H ... URL`); a statement's end (`;`, a blank line)
+/// ends the search sooner.
+const CALL_BEFORE: usize = 600;
+const CALL_AFTER: usize = 300;
+
+/// The host of the request a hardcoded header at `start..end` belongs to,
+/// when that host is a known provider's (`hosts = [...]` in its rule), and
+/// that provider's rule. The URL nearest to the header within the same
+/// call decides; a nearer URL to an unknown host means no provider.
+fn request_host<'r>(rules: &'r RuleSet, haystack: &[u8], start: usize, end: usize) -> Option<(String, &'r Rule)> {
+    static URL: std::sync::OnceLock<regex::bytes::Regex> = std::sync::OnceLock::new();
+    let url = URL.get_or_init(|| regex::bytes::Regex::new(r"(?i-u)https?://([a-z0-9.-]+)").expect("static regex"));
+    // A statement ends at `;` or a blank line.
+    let ends = |i: usize| {
+        haystack[i] == b';'
+            || (haystack[i] == b'\n' && matches!(haystack.get(i + 1..), Some([b'\n', ..] | [b'\r', b'\n', ..])))
+    };
+    let lo = (start.saturating_sub(CALL_BEFORE)..start)
+        .rev()
+        .find(|&i| ends(i))
+        .map_or(start.saturating_sub(CALL_BEFORE), |i| i + 1);
+    let limit = end.saturating_add(CALL_AFTER).min(haystack.len());
+    let hi = (end..limit).find(|&i| ends(i)).unwrap_or(limit);
+    let nearest = url
+        .captures_iter(&haystack[lo..hi])
+        .filter_map(|c| {
+            let whole = c.get(0)?;
+            let (s, e) = (lo + whole.start(), lo + whole.end());
+            let distance = if e <= start {
+                start - e
+            } else if s >= end {
+                s - end
+            } else {
+                return None;
+            };
+            Some((distance, c.get(1)?.as_bytes()))
+        })
+        .min_by_key(|(distance, _)| *distance)?;
+    let host = String::from_utf8_lossy(nearest.1).trim_end_matches('.').to_ascii_lowercase();
+    let rule = rules.rule_for_host(&host)?;
+    Some((host, rule))
+}
+
+/// Builds a finding for `m`, found by `engine` in `haystack` at `path`. A
+/// generic hardcoded header whose request goes to a known provider's host
+/// is that provider's key.
 fn finding_from_match(engine: &Engine, m: &Match, haystack: &[u8], path: &str, lines: &mut LineIndex) -> Finding {
-    let rule = engine.rule(m.rule);
+    let matched = engine.rule(m.rule);
+    let attributed = match matched.spec.generic && m.header.is_some() {
+        true => request_host(engine.rules(), haystack, m.start, m.end),
+        false => None,
+    };
+    let rule = attributed.as_ref().map_or(matched, |(_, r)| *r);
     let secret_bytes = &haystack[m.start..m.end];
     let secret = String::from_utf8_lossy(secret_bytes).into_owned();
     let secret_sha256 = secret_hash(secret_bytes);
@@ -270,11 +321,14 @@ fn finding_from_match(engine: &Engine, m: &Match, haystack: &[u8], path: &str, l
             Some(Companion { name: c.name.clone(), value: String::from_utf8_lossy(value).into_owned() })
         }),
         header: m.header.map(|(s, e)| String::from_utf8_lossy(&haystack[s..e]).into_owned()),
+        request_host: attributed.as_ref().map(|(host, _)| host.clone()),
+        session: rule.find_session(haystack, m.start, m.end).map(|value| String::from_utf8_lossy(value).into_owned()),
         severity: rule.spec.severity,
         confidence: m.confidence,
         rotate_url: rule.spec.rotate_url.clone(),
         suppressed_by: None,
-        inline_allow: inline_allows(lines.line_bytes(m.start), &rule.spec.id),
+        inline_allow: inline_allows(lines.line_bytes(m.start), &rule.spec.id)
+            || inline_allows(lines.line_bytes(m.start), &matched.spec.id),
         byte_offset: m.start,
         verification: None,
         git: None,

@@ -385,6 +385,7 @@ mod tests {
             detail: None,
             http_status: None,
             checked_at: at.into(),
+            access: None,
         });
         f
     }

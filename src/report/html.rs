@@ -37,8 +37,9 @@
 //!   that says the same in words. Print CSS keeps rows and timelines whole;
 //!   every link's text is its URL, so a printout loses nothing.
 //! - **Same order as the terminal.** The "rotate first" table is
-//!   [`rotation::plan`]: live keys served to browsers, other live keys,
-//!   unknown or unverified, then invalid ones.
+//!   [`rotation::plan`]: live keys by what they can do (admin or
+//!   organisation-wide, write, not told, read-only; browser-served first
+//!   among equals), unknown or unverified, then invalid ones.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
@@ -224,9 +225,10 @@ fn rotate_table(page: &mut String, items: &[RotationItem], rules: &RuleSet) {
     // add rules, and must not be able to plant a link in the report.
     page.push_str(
         "<section id=\"rotate\" aria-labelledby=\"rotate-h\">\n<h2 id=\"rotate-h\">Rotate first</h2>\n\
-         <p>One row per unique key, most urgent first: live keys served to browsers, other live keys, keys whose \
-         status is unknown or that were not verified, then keys the provider rejected. A key removed from the files \
-         is still in git history: rotate it anyway.</p>\n",
+         <p>One row per unique key, most urgent first: live keys by what they can do (admin or organisation-wide \
+         first, then keys with write scopes, keys whose access the provider did not tell, then read-only keys; keys \
+         served to browsers first among equals), then keys whose status is unknown or that were not verified, then \
+         keys the provider rejected. A key removed from the files is still in git history: rotate it anyway.</p>\n",
     );
     if items.is_empty() {
         page.push_str("<p>No keys to rotate.</p>\n</section>\n");
@@ -259,6 +261,9 @@ fn rotate_table(page: &mut String, items: &[RotationItem], rules: &RuleSet) {
         let mut status = status_badge(f.verification.as_ref());
         if let Some(detail) = f.verification.as_ref().and_then(|v| v.detail.as_deref()) {
             put!(status, "<br><span class=\"muted\">{}</span>", esc(detail));
+        }
+        if let Some(access) = f.verification.as_ref().and_then(|v| v.access.as_ref()) {
+            put!(status, "<br><span class=\"access\">Access: {}</span>", esc(&access.summary()));
         }
         let rule = rules.get(&f.rule_id);
         let url = rule.map_or(f.rotate_url.as_str(), |r| r.spec.rotate_url.as_str());
@@ -482,6 +487,12 @@ fn file_groups(page: &mut String, findings: &[Finding]) {
             if let Some(v) = &f.verification {
                 let detail = v.detail.as_deref().map(|d| format!(": {}", esc(d))).unwrap_or_default();
                 put!(page, "<p>Verification: {}{detail}</p>", status_badge(Some(v)));
+                if let Some(access) = &v.access {
+                    put!(page, "<p>Access: {}</p>", esc(&access.summary()));
+                }
+            }
+            if let Some(host) = &f.request_host {
+                put!(page, "<p>Its request goes to <code>{}</code>: this provider's key.</p>", esc(host));
             }
             page.push_str("</td></tr>\n");
         }

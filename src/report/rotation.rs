@@ -2,13 +2,17 @@
 //! every place it was found. Text output opens with it when `--verify` ran;
 //! other renderers (HTML) reuse the same order.
 //!
-//! Order: live keys served to browsers, other live keys, keys whose status
-//! is unknown (they may still work), then invalid ones; within a group,
-//! higher severity first.
+//! Order: live keys first, by what they can do (`verification.access`):
+//! admin or organisation-wide keys, then keys with write scopes, then keys
+//! whose access the provider did not tell, then read-only keys; among
+//! equals, keys served to browsers first. Then keys whose status is unknown
+//! (they may still work), keys invalid only on the host asked (`on
+//! github.com`: another instance may accept them), then invalid ones;
+//! within a group, higher severity first.
 
 use std::collections::BTreeMap;
 
-use crate::finding::Finding;
+use crate::finding::{Finding, Level};
 use crate::rules::verify_spec::Status;
 
 /// One secret to rotate and where it is.
@@ -30,16 +34,28 @@ impl<'a> RotationItem<'a> {
         self.places.iter().any(|f| f.client_side)
     }
 
-    fn urgency(&self) -> (u8, std::cmp::Reverse<crate::rules::Severity>) {
-        let group = match (self.status(), self.client_side()) {
-            (Some(Status::Live), true) => 0,
-            (Some(Status::Live), false) => 1,
-            (Some(Status::Unknown) | None, true) => 2,
-            (Some(Status::Unknown) | None, false) => 3,
-            (Some(Status::Invalid), _) => 4,
+    /// What the key can do, when it is live and the provider said.
+    pub fn level(&self) -> Option<Level> {
+        self.first().verification.as_ref().and_then(|v| v.access.as_ref()).and_then(|a| a.level)
+    }
+
+    fn urgency(&self) -> (u8, u8, bool, std::cmp::Reverse<crate::rules::Severity>) {
+        let qualified = self.first().verification.as_ref().is_some_and(|v| v.qualifier.is_some());
+        let group = match self.status() {
+            Some(Status::Live) => 0,
+            Some(Status::Unknown) | None => 1,
+            Some(Status::Invalid) if qualified => 2,
+            Some(Status::Invalid) => 3,
+        };
+        let level = match (self.status(), self.level()) {
+            (Some(Status::Live), Some(Level::Admin)) => 0,
+            (Some(Status::Live), Some(Level::Write)) => 1,
+            (Some(Status::Live), None) => 2,
+            (Some(Status::Live), Some(Level::Read)) => 3,
+            _ => 0,
         };
         let severity = self.places.iter().map(|f| f.severity).max().unwrap_or_default();
-        (group, std::cmp::Reverse(severity))
+        (group, level, !self.client_side(), std::cmp::Reverse(severity))
     }
 }
 

@@ -85,6 +85,12 @@ fn result(f: &Finding, index: &HashMap<&str, usize>) -> Value {
     }
     if let Some(v) = &f.verification {
         message.push_str(&format!("; verification: {}", v.status.as_str()));
+        if let Some(q) = &v.qualifier {
+            message.push_str(&format!(" ({q})"));
+        }
+        if let Some(access) = &v.access {
+            message.push_str(&format!("; access: {}", access.summary()));
+        }
     }
     message.push('.');
     let mut properties = json!({
@@ -94,6 +100,15 @@ fn result(f: &Finding, index: &HashMap<&str, usize>) -> Value {
         "client_side": f.client_side,
         "secret_sha256": f.secret_sha256,
     });
+    if let Some(v) = &f.verification {
+        properties["verification"] = json!(v.status.as_str());
+        if let Some(access) = &v.access {
+            properties["access"] = json!(access);
+        }
+    }
+    if let Some(host) = &f.request_host {
+        properties["request_host"] = json!(host);
+    }
     if let Some(git) = &f.git {
         properties["commit"] = json!(git.commit);
         properties["in_head"] = json!(git.in_head);

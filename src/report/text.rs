@@ -124,6 +124,9 @@ fn write_rotation(out: &mut dyn Write, findings: &[Finding], rules: &RuleSet, st
         if let Some(detail) = f.verification.as_ref().and_then(|v| v.detail.as_ref()) {
             writeln!(out, "     {}", for_terminal(detail))?;
         }
+        if let Some(access) = f.verification.as_ref().and_then(|v| v.access.as_ref()) {
+            writeln!(out, "     access: {}", for_terminal(&access.summary()))?;
+        }
         let steps = rules.get(&f.rule_id).and_then(|r| r.spec.rotate_steps.clone()).unwrap_or_default();
         writeln!(out, "     rotate: {} {}", for_terminal(&f.rotate_url), for_terminal(&steps))?;
     }
@@ -192,6 +195,12 @@ fn write_groups(out: &mut dyn Write, findings: &[Finding], style: &Style) -> io:
                 let qualifier = v.qualifier.as_deref().map(|q| format!(" ({q})")).unwrap_or_default();
                 let detail = v.detail.as_deref().map(|d| format!(": {}", for_terminal(d))).unwrap_or_default();
                 writeln!(out, "      verification: {}{qualifier}{detail}", v.status.as_str())?;
+                if let Some(access) = &v.access {
+                    writeln!(out, "      access: {}", for_terminal(&access.summary()))?;
+                }
+            }
+            if let Some(host) = &f.request_host {
+                writeln!(out, "      {}'s key: its request goes to {}", for_terminal(&f.provider), for_terminal(host))?;
             }
             writeln!(out, "      rotate: {}", for_terminal(&f.rotate_url))?;
         }

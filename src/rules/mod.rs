@@ -58,6 +58,7 @@ pub struct Rule {
     confident_if: Vec<Regex>,
     /// Compiled on first use, as `regex` is.
     companion: OnceLock<Option<Regex>>,
+    session: OnceLock<Option<Regex>>,
 }
 
 impl Rule {
@@ -77,6 +78,20 @@ impl Rule {
         }
         if let Some(c) = &spec.companion {
             parse_pattern(&c.pattern).map_err(|e| invalid(format!("invalid `companion.pattern`: {e}")))?;
+        }
+        if let Some(c) = &spec.session {
+            parse_pattern(&c.pattern).map_err(|e| invalid(format!("invalid `session.pattern`: {e}")))?;
+        }
+        for host in &spec.hosts {
+            let plain = !host.is_empty()
+                && host.contains('.')
+                && host.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+            if !plain {
+                return Err(invalid(format!("`hosts`: `{host}` is not a lowercase host name")));
+            }
+        }
+        if !spec.hosts.is_empty() && spec.verify.as_ref().is_none_or(|v| v.unavailable.is_some()) {
+            return Err(invalid("`hosts` needs a `[rule.verify]` check".into()));
         }
         if spec.companion.is_none() && spec.verify.as_ref().is_some_and(|v| v.uses_companion()) {
             return Err(invalid("verify uses the companion, but the rule has no `[rule.companion]`".into()));
@@ -100,6 +115,7 @@ impl Rule {
             exclude_preceding,
             confident_if,
             companion: OnceLock::new(),
+            session: OnceLock::new(),
         })
     }
 
@@ -159,17 +175,14 @@ impl Rule {
     pub fn find_companion<'h>(&self, haystack: &'h [u8], start: usize, end: usize) -> Option<&'h [u8]> {
         let spec = self.spec.companion.as_ref()?;
         let regex = self.companion.get_or_init(|| build_regex(&spec.pattern).ok()).as_ref()?;
-        let from = start.saturating_sub(spec.within);
-        let to = end.saturating_add(spec.within).min(haystack.len());
-        let window = &haystack[from..to];
-        let (secret_start, secret_end) = (start - from, end - from);
-        regex
-            .captures_iter(window)
-            .filter_map(|c| c.name("value").or_else(|| c.get(0)))
-            // Never the secret itself, nor a piece of it.
-            .filter(|m| m.end() <= secret_start || m.start() >= secret_end)
-            .min_by_key(|m| if m.end() <= secret_start { secret_start - m.end() } else { m.start() - secret_end })
-            .map(|m| m.as_bytes())
+        nearest(regex, spec, haystack, start, end)
+    }
+
+    /// The secret third part (`[rule.session]`) nearest to the secret.
+    pub fn find_session<'h>(&self, haystack: &'h [u8], start: usize, end: usize) -> Option<&'h [u8]> {
+        let spec = self.spec.session.as_ref()?;
+        let regex = self.session.get_or_init(|| build_regex(&spec.pattern).ok()).as_ref()?;
+        nearest(regex, spec, haystack, start, end)
     }
 
     /// Whether the text just after a secret (same line) rules it out.
@@ -186,6 +199,22 @@ impl Rule {
     pub fn confidence_for(&self, secret: &[u8]) -> Confidence {
         if self.confident_if.iter().any(|r| r.is_match(secret)) { Confidence::High } else { self.spec.confidence }
     }
+}
+
+/// The match of `regex` (its group `value`, or all of it) nearest to
+/// `start..end` within `spec.within` bytes, never overlapping it.
+fn nearest<'h>(regex: &Regex, spec: &CompanionSpec, haystack: &'h [u8], start: usize, end: usize) -> Option<&'h [u8]> {
+    let from = start.saturating_sub(spec.within);
+    let to = end.saturating_add(spec.within).min(haystack.len());
+    let window = &haystack[from..to];
+    let (secret_start, secret_end) = (start - from, end - from);
+    regex
+        .captures_iter(window)
+        .filter_map(|c| c.name("value").or_else(|| c.get(0)))
+        // Never the secret itself, nor a piece of it.
+        .filter(|m| m.end() <= secret_start || m.start() >= secret_end)
+        .min_by_key(|m| if m.end() <= secret_start { secret_start - m.end() } else { m.start() - secret_end })
+        .map(|m| m.as_bytes())
 }
 
 fn parse(origin: &str, text: &str) -> Result<Vec<RuleSpec>, RuleError> {
@@ -274,6 +303,12 @@ impl RuleSet {
                     spec.id
                 ));
             }
+            if !std::mem::take(&mut spec.hosts).is_empty() {
+                warnings.push(format!(
+                    "{origin}: rule `{}` has `hosts`: ignored (only built-in rules may claim a provider's hosts)",
+                    spec.id
+                ));
+            }
             let rule = Rule::new(spec, origin)?;
             RuleSet { rules: vec![rule.clone()] }.compile_all()?;
             self.add(rule)?;
@@ -287,6 +322,15 @@ impl RuleSet {
     }
 
     fn add(&mut self, rule: Rule) -> Result<(), RuleError> {
+        for host in &rule.spec.hosts {
+            if let Some(other) = self.rule_for_host(host) {
+                return Err(RuleError::Invalid {
+                    origin: rule.origin.clone(),
+                    id: rule.spec.id.clone(),
+                    message: format!("host `{host}` is already claimed by `{}`", other.spec.id),
+                });
+            }
+        }
         if let Some(existing) = self.get(&rule.spec.id) {
             return Err(RuleError::Duplicate {
                 id: rule.spec.id.clone(),
@@ -302,7 +346,8 @@ impl RuleSet {
     pub fn compile_all(&self) -> Result<(), RuleError> {
         for rule in &self.rules {
             let companion = rule.spec.companion.as_ref().map(|c| c.pattern.as_str());
-            for pattern in std::iter::once(rule.spec.pattern.as_str()).chain(companion) {
+            let session = rule.spec.session.as_ref().map(|c| c.pattern.as_str());
+            for pattern in std::iter::once(rule.spec.pattern.as_str()).chain(companion).chain(session) {
                 build_regex(pattern).map_err(|e| RuleError::Invalid {
                     origin: rule.origin.clone(),
                     id: rule.spec.id.clone(),
@@ -311,6 +356,11 @@ impl RuleSet {
             }
         }
         Ok(())
+    }
+
+    /// The built-in rule whose provider serves `host` (`hosts = [...]`).
+    pub fn rule_for_host(&self, host: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.builtin && r.spec.hosts.iter().any(|h| h.eq_ignore_ascii_case(host)))
     }
 
     pub fn get(&self, id: &str) -> Option<&Rule> {

@@ -83,6 +83,17 @@ pub struct RuleSpec {
     /// beside its auth token): never a finding alone, named in the secret's.
     #[serde(default)]
     pub companion: Option<CompanionSpec>,
+    /// A secret third part of the credential, found beside the key and
+    /// needed to verify it (an AWS session token): never a finding, never
+    /// written out, only sent with the key to its provider.
+    #[serde(default)]
+    pub session: Option<CompanionSpec>,
+    /// API hosts of this provider (built-in rules only). A generic
+    /// hardcoded header whose request goes to one of them in the same call
+    /// (`fetch("https://api.together.xyz/...", {headers: ...})`) is reported
+    /// as this rule's key, verified with its check and rotated its way.
+    #[serde(default)]
+    pub hosts: Vec<String>,
     /// How to check a found secret with its provider (built-in rules only).
     #[serde(default)]
     pub verify: Option<super::verify_spec::VerifySpec>,

@@ -71,21 +71,101 @@ pub fn authorization(
     )
 }
 
-/// The headers of a signed `sts:GetCallerIdentity` request at `amz_date`.
-pub fn sts_headers(access_key_id: &str, secret_access_key: &str, amz_date: &str) -> Vec<(String, String)> {
-    let request = Request {
-        method: "POST",
-        path: "/",
-        query: &[],
-        headers: &[("content-type", STS_CONTENT_TYPE), ("host", STS_HOST), ("x-amz-date", amz_date)],
-        body: STS_BODY.as_bytes(),
-    };
+/// The headers of a signed `sts:GetCallerIdentity` request at `amz_date`;
+/// temporary credentials add their session token (signed too).
+pub fn sts_headers(
+    access_key_id: &str,
+    secret_access_key: &str,
+    session_token: Option<&str>,
+    amz_date: &str,
+) -> Vec<(String, String)> {
+    let mut signed = vec![("content-type", STS_CONTENT_TYPE), ("host", STS_HOST), ("x-amz-date", amz_date)];
+    if let Some(token) = session_token {
+        signed.push(("x-amz-security-token", token));
+    }
+    let request = Request { method: "POST", path: "/", query: &[], headers: &signed, body: STS_BODY.as_bytes() };
     let auth = authorization(&request, access_key_id, secret_access_key, "us-east-1", "sts", amz_date);
-    vec![
-        ("Content-Type".into(), STS_CONTENT_TYPE.into()),
+    let mut headers = vec![
+        ("Content-Type".to_string(), STS_CONTENT_TYPE.to_string()),
         ("X-Amz-Date".into(), amz_date.into()),
         ("Authorization".into(), auth),
-    ]
+    ];
+    if let Some(token) = session_token {
+        headers.push(("X-Amz-Security-Token".into(), token.into()));
+    }
+    headers
+}
+
+/// Temporary (STS) access key ids: they sign only with their session token.
+pub fn is_temporary(access_key_id: &str) -> bool {
+    access_key_id.starts_with("ASIA")
+}
+
+/// The AWS account an access key id belongs to, decoded from the id
+/// without asking AWS: the 16 characters after the 4-letter prefix are
+/// base32; bits 1..41 of the first 6 decoded bytes (big-endian, shifted
+/// right by 7) are the account number. TruffleHog's
+/// `GetAccountNumFromID`, after Tal Be'ery's "A short note on AWS KEY ID".
+/// Old ids whose fifth character is `I` or `J` do not carry it.
+pub fn account_id(access_key_id: &str) -> Option<String> {
+    let tail = access_key_id.get(4..)?.as_bytes();
+    if tail.len() != 16 || matches!(tail[0], b'I' | b'J') {
+        return None;
+    }
+    let mut bits: u128 = 0;
+    for &c in tail {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => return None,
+        };
+        bits = (bits << 5) | u128::from(v);
+    }
+    // 80 bits; the first 48 are the 6 bytes that hold the account.
+    let first_48 = (bits >> 32) as u64;
+    let account = (first_48 & 0x7fff_ffff_ff80) >> 7;
+    Some(format!("{account:012}"))
+}
+
+/// AWS accounts that issue canary tokens: keys planted as tripwires, whose
+/// every use (even `GetCallerIdentity`) alerts their owner. Thinkst
+/// Canarytokens' accounts and those of the look-alike services, as listed
+/// by TruffleHog (`pkg/detectors/aws/access_keys/canary.go`:
+/// `thinkstCanaryList`, `thinkstKnockoffsCanaryList`).
+pub const CANARY_ACCOUNTS: &[&str] = &[
+    // Thinkst Canarytokens (canarytokens.org)
+    "052310077262",
+    "171436882533",
+    "266735846894",
+    "534261010715",
+    "595918472158",
+    "717712589309",
+    "730335385048",
+    "819147034852",
+    "893192397702",
+    "992382622183",
+    // Off-brand canaries inspired by canarytokens.org
+    "044858866125",
+    "251535659677",
+    "344043088457",
+    "351906852752",
+    "390477818340",
+    "426127672474",
+    "427150556519",
+    "439872796651",
+    "445142720921",
+    "465867158099",
+    "637958123769",
+    "693412236332",
+    "732624840810",
+    "735421457923",
+    "959235150393",
+    "982842642351",
+];
+
+/// Whether `access_key_id` belongs to a known canary-token account.
+pub fn is_canary(access_key_id: &str) -> bool {
+    account_id(access_key_id).is_some_and(|a| CANARY_ACCOUNTS.contains(&a.as_str()))
 }
 
 /// The caller's ARN from a GetCallerIdentity answer.
@@ -123,6 +203,27 @@ mod tests {
              SignedHeaders=host;x-amz-date, \
              Signature=b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500"
         );
+    }
+
+    #[test]
+    fn decodes_the_account_and_knows_canaries() {
+        // Built as the decoder reads it: account 052310077262 (Thinkst) in
+        // bits 1..41, then random bits.
+        let id = key_id_for_account(52_310_077_262, 0x1234_5678);
+        assert_eq!(account_id(&id).as_deref(), Some("052310077262"));
+        assert!(is_canary(&id));
+        let plain = key_id_for_account(123_456_789_012, 0x0bad_cafe);
+        assert_eq!(account_id(&plain).as_deref(), Some("123456789012"));
+        assert!(!is_canary(&plain));
+        assert_eq!(account_id("AKIAIOSFODNN7EXAMPLE"), None, "old ids carry no account");
+    }
+
+    /// An access key id whose decoded account is `account`.
+    fn key_id_for_account(account: u64, low: u32) -> String {
+        let bits: u128 = (u128::from(account << 7) << 32) | u128::from(low);
+        let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        let tail: String = (0..16).rev().map(|i| alphabet[((bits >> (i * 5)) & 31) as usize] as char).collect();
+        format!("AKIA{tail}")
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub fn run(args: MergeArgs) -> Result<u8> {
     }
     let mut outcome = org::merge(shards);
     if args.verify.verify {
+        outcome.notes.extend(args.verify.instance_notes());
         let mut options = verify_options(&args.verify)?;
         outcome.stats.verification = Some(org::verify_unverified(&mut outcome.findings, rules, &mut options)?);
     }
