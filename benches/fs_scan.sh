@@ -5,7 +5,7 @@
 #   The median wall time of
 #       leakhound scan --no-ignore --threads N --format json CORPUS
 #   divided by the median wall time of
-#       rg --no-ignore --hidden -c -F -j N -f KEYWORDS CORPUS
+#       rg --no-ignore --hidden -a -c -F -i -j N -f KEYWORDS CORPUS
 #   where CORPUS is >= 200 MiB of real source (copies of the crates in
 #   ~/.cargo/registry/src, with a few fake keys planted) and KEYWORDS holds
 #   every `keywords = [...]` literal of rules/*.toml. The project's target is a
@@ -30,11 +30,13 @@
 #   for any keyword-prefiltered scanner; the ratio is what leakhound's extra
 #   work costs (regex confirmation on keyword windows, filters, the report).
 #   - same literals: extracted from the same rules/*.toml that `cargo build`
-#     embeds into the binary just before the run (deduplicated);
+#     embeds into the binary just before the run (deduplicated), matched
+#     ignoring ASCII case by both (`-i`: leakhound's prefilter does);
 #   - same tree, same thread count: `-j N` and `--threads N`, N = nproc;
 #   - both skip nothing: rg gets --no-ignore --hidden; leakhound gets
 #     --no-ignore and always scans hidden files. Neither follows symlinks,
-#     both skip NUL-containing (binary) files, and the corpus has no .git
+#     both read binary files whole (`-a`: leakhound scans binaries for
+#     keys), and the corpus has no .git
 #     directory, no symlink and no file over leakhound's 25M --max-file-size
 #     (checked on every run: either would make the tools see different bytes);
 #   - both write to /dev/null, both exit 0/1 on success; output is tiny for
@@ -425,7 +427,7 @@ awk -v b="$corpus_bytes" -v f="$corpus_files" -v p="$CORPUS" -v c="$what" \
     'BEGIN { printf "  corpus  : %s: %.1f MB (%.1f MiB), %d files (%s)\n", p, b / 1e6, b / 1048576, f, c }'
 
 LH=("$LEAKHOUND" scan --no-ignore --threads "$THREADS" --format json "$CORPUS")
-BASE=(rg --no-ignore --hidden -c -F -j "$THREADS" -f "$KEYWORDS" "$CORPUS")
+BASE=(rg --no-ignore --hidden -a -c -F -i -j "$THREADS" -f "$KEYWORDS" "$CORPUS")
 bench "source tree ($((corpus_bytes / 1000000)) MB, $corpus_files files)" "; target <= 1.15x" rg
 summarize_warmup tree
 
@@ -442,7 +444,7 @@ BASE=("${LH[@]}" --no-decode)
 bench "decoders on vs off (same tree; baseline: leakhound --no-decode)" "; target <= 1.15x" no-decode
 
 LH=("$LEAKHOUND" scan --no-ignore --threads "$THREADS" --format json "$BUNDLE")
-BASE=(rg --no-ignore --hidden -c -F -j "$THREADS" -f "$KEYWORDS" "$BUNDLE")
+BASE=(rg --no-ignore --hidden -a -c -F -i -j "$THREADS" -f "$KEYWORDS" "$BUNDLE")
 bench "minified bundle ($(($(stat -c %s "$BUNDLE") / 1048576)) MiB, one line: $BUNDLE)" "" rg
 summarize_warmup bundle
 

@@ -59,6 +59,9 @@ pub struct Rule {
     /// Compiled on first use, as `regex` is.
     companion: OnceLock<Option<Regex>>,
     session: OnceLock<Option<Regex>>,
+    /// The longest match the pattern allows, when it is bounded (most key
+    /// shapes are): a prefix rule's window after a hit need not be longer.
+    max_match_len: Option<usize>,
 }
 
 impl Rule {
@@ -72,7 +75,8 @@ impl Rule {
         }
         // Validate the pattern now (cheaply, by parsing) so a broken rule is
         // an error at load time, not a surprise on the first hit.
-        parse_pattern(&spec.pattern).map_err(|e| invalid(format!("invalid pattern: {e}")))?;
+        let max_match_len =
+            parse_pattern(&spec.pattern).map_err(|e| invalid(format!("invalid pattern: {e}")))?;
         if let Some(verify) = &spec.verify {
             verify.validate().map_err(&invalid)?;
         }
@@ -116,6 +120,7 @@ impl Rule {
             confident_if,
             companion: OnceLock::new(),
             session: OnceLock::new(),
+            max_match_len,
         })
     }
 
@@ -149,7 +154,10 @@ impl Rule {
         let window = self.spec.window.unwrap_or(DEFAULT_WINDOW);
         match &self.spec.context {
             Some(c) => window.max(c.within),
-            None => window,
+            // A key of at most N bytes ends within N bytes of its keyword:
+            // a frequent short prefix (`re_`, `sk_`) then costs a regex run
+            // over a few dozen bytes per hit, not over 512.
+            None => self.max_match_len.map_or(window, |n| window.min(n + 1)),
         }
     }
 
@@ -249,13 +257,14 @@ fn secret_group(pattern: &str) -> Option<&str> {
 }
 
 /// Checks a pattern's syntax without compiling it (cheap, at load time).
-fn parse_pattern(pattern: &str) -> Result<(), String> {
+/// Also gives the longest match the pattern allows, when it is bounded.
+fn parse_pattern(pattern: &str) -> Result<Option<usize>, String> {
     regex_syntax::ParserBuilder::new()
         .unicode(false)
         .utf8(false)
         .build()
         .parse(pattern)
-        .map(|_| ())
+        .map(|hir| hir.properties().maximum_len())
         .map_err(|e| e.to_string())
 }
 
