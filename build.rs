@@ -4,7 +4,11 @@
 use std::{env, fs, path::Path};
 
 fn main() {
-    let rules_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    // The manifest directory as cargo gives it to this run (not as it was
+    // when the build script was compiled: a target directory shared by two
+    // copies of the source, as pre-commit's or `cargo package`'s, reuses it).
+    let manifest_dir = env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let rules_dir = Path::new(&manifest_dir).join("rules");
     println!("cargo:rerun-if-changed={}", rules_dir.display());
     let mut files: Vec<_> = fs::read_dir(&rules_dir)
         .expect("rules/ directory is missing")

@@ -29,13 +29,24 @@ fn man_page_renders() {
 #[test]
 fn the_action_and_the_pre_commit_hook_call_real_commands() {
     let root = env!("CARGO_MANIFEST_DIR");
-    let action = std::fs::read_to_string(format!("{root}/action.yml")).unwrap();
-    assert!(action.contains("leakhound\" git --range") || action.contains("leakhound/bin/leakhound\" git --range"));
-    assert!(action.contains("--format sarif") && action.contains("upload-sarif"));
-    let hooks = std::fs::read_to_string(format!("{root}/.pre-commit-hooks.yaml")).unwrap();
+    let read = |path: &str| std::fs::read_to_string(format!("{root}/{path}")).unwrap();
+    // The action downloads (action/install.sh), then one scan writes the
+    // text to the log and SARIF for the upload (action/scan.sh).
+    let action = read("action.yml");
+    assert!(action.contains("action/install.sh") && action.contains("action/scan.sh"));
+    assert!(action.contains("github.action_ref") && action.contains("upload-sarif"));
+    assert!(action.contains("cargo install --locked") && action.contains("actions/cache@"));
+    let scan = read("action/scan.sh");
+    assert!(scan.contains("\"$LEAKHOUND\" git --range") && scan.contains("--sarif"));
+    let hooks = read(".pre-commit-hooks.yaml");
     assert!(hooks.contains("id: leakhound") && hooks.contains("entry: leakhound staged"));
-    // The subcommands they call exist.
+    assert!(hooks.contains("language: python"), "pre-commit installs the wheel pyproject.toml builds");
+    let pyproject = read("pyproject.toml");
+    assert!(pyproject.contains("bindings = \"bin\"") && pyproject.contains("build-backend = \"maturin\""));
+    // The subcommands and flags they call exist.
     for args in [&["git", "--help"][..], &["staged", "--help"]] {
         common::command().args(args).assert().success();
     }
+    let help = common::command().args(["git", "--help"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--sarif <FILE>"));
 }

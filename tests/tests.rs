@@ -21,6 +21,7 @@ mod properties;
 mod rules;
 mod sarif;
 mod scan_cli;
+mod ship;
 mod suppress_cli;
 mod team;
 mod verify_cli;

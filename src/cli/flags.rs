@@ -104,6 +104,12 @@ pub struct OutputArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Also write the same results as SARIF to FILE (secrets always
+    /// masked), whatever `--format` prints: one scan, two reports (a CI
+    /// step's text summary and its code-scanning upload).
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
+
     /// Print secrets in full instead of `prefix...last4`.
     #[arg(long)]
     pub show_secrets: bool,

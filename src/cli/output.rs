@@ -5,9 +5,10 @@
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 
 use crate::config::FailOn;
+use crate::org;
 use crate::outcome::ScanOutcome;
 use crate::report::sanitize::for_terminal;
 use crate::report::{self, Format, ReportOptions};
@@ -51,8 +52,16 @@ pub fn errors_to_stderr(outcome: &ScanOutcome, args: &OutputArgs) {
     }
 }
 
-/// Writes the report where `args` says, in its format and colour.
-pub fn emit(outcome: &ScanOutcome, rules: &RuleSet, args: &OutputArgs, title: &str) -> Result<()> {
+/// Writes the report where `args` says, in its format and colour; with
+/// `--sarif FILE`, the same outcome a second time, as SARIF, to FILE: one
+/// scan, rendered twice (a CI step's text summary and its code-scanning
+/// upload), never a second scan.
+pub fn emit(outcome: &mut ScanOutcome, rules: &RuleSet, args: &OutputArgs, title: &str) -> Result<()> {
+    if let (Some(report), Some(sarif)) = (&args.output, &args.sarif)
+        && same_path(report, sarif)
+    {
+        bail!("--output and --sarif name the same file ({}): give each report its own", sarif.display());
+    }
     let to_terminal = args.output.is_none() && io::stdout().is_terminal();
     let color = match args.color {
         ColorChoice::Always => true,
@@ -67,11 +76,32 @@ pub fn emit(outcome: &ScanOutcome, rules: &RuleSet, args: &OutputArgs, title: &s
         html_show_secrets: args.html_show_secrets,
         title: title.to_string(),
     };
-    match &args.output {
-        Some(path) => write_atomically(path, |out| report::write(out, outcome, rules, &options)),
+    // JSON keeps a `git --repos` finding's `repository` and `path` apart;
+    // every other format shows it at `repository/path` (done once: the
+    // SARIF after a JSON report is qualified between the two).
+    let qualified_for = |format| !matches!(format, Format::Json | Format::Jsonl);
+    if qualified_for(args.format) {
+        org::qualify_for_display(outcome);
+    }
+    write_report(outcome, rules, args.output.as_deref(), &options)?;
+    if let Some(path) = &args.sarif {
+        if !qualified_for(args.format) {
+            org::qualify_for_display(outcome);
+        }
+        // `report::write` masks every secret in SARIF, --show-secrets or not.
+        let sarif = ReportOptions { format: Format::Sarif, color: false, ..options };
+        write_atomically(path, |out| report::write(out, outcome, rules, &sarif))?;
+    }
+    Ok(())
+}
+
+/// The report to `path` (atomically), or to standard output.
+fn write_report(outcome: &ScanOutcome, rules: &RuleSet, path: Option<&Path>, options: &ReportOptions) -> Result<()> {
+    match path {
+        Some(path) => write_atomically(path, |out| report::write(out, outcome, rules, options)),
         None => {
             let mut out = BufWriter::new(io::stdout().lock());
-            let written = report::write(&mut out, outcome, rules, &options).and_then(|()| out.flush());
+            let written = report::write(&mut out, outcome, rules, options).and_then(|()| out.flush());
             // A closed pipe (`leakhound scan | head`) is not an error worth a message.
             if let Err(e) = written
                 && e.kind() != io::ErrorKind::BrokenPipe
@@ -81,6 +111,11 @@ pub fn emit(outcome: &ScanOutcome, rules: &RuleSet, args: &OutputArgs, title: &s
             Ok(())
         }
     }
+}
+
+/// Whether two report paths name one file (as typed or made absolute).
+fn same_path(a: &Path, b: &Path) -> bool {
+    a == b || matches!((std::path::absolute(a), std::path::absolute(b)), (Ok(x), Ok(y)) if x == y)
 }
 
 /// Writes `path` through a temporary file beside it, renamed into place: a

@@ -12,9 +12,7 @@ use anyhow::{Context, Result};
 use crate::config::{Config, FailOn};
 use crate::detect::Detector;
 use crate::enrich::suppress::{Baseline, GitleaksIgnore, suppress};
-use crate::org;
 use crate::outcome::ScanOutcome;
-use crate::report::Format;
 use crate::rules::RuleSet;
 use crate::verify::{self, VerifyOptions, cache::Cache};
 
@@ -84,10 +82,7 @@ impl Session {
             outcome.stats.verification =
                 Some(verify::verify(&mut outcome.findings, self.detector.rules(), &mut options)?);
         }
-        if !matches!(output.format, Format::Json | Format::Jsonl) {
-            org::qualify_for_display(&mut outcome);
-        }
-        output::emit(&outcome, self.detector.rules(), output, &self.title)?;
+        output::emit(&mut outcome, self.detector.rules(), output, &self.title)?;
         output::errors_to_stderr(&outcome, output);
         if interrupt::requested() {
             return Ok(exit::INTERRUPTED);

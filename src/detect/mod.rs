@@ -348,7 +348,7 @@ mod tests {
         let detector = Detector::new(Arc::new(RuleSet::builtin().unwrap())).unwrap();
         // A kubeconfig key: the specific rule's match of the base64 stands,
         // the PEM decoded from it is not reported again.
-        let kubeconfig = b"current-context: prod\nusers:\n- name: admin\n  user:\n    client-key-data: LS0tLS1CRUdJTiBFQyBQUklWQVRFIEtFWS0tLS0tCmZYYndHakR6cTZxZkdWSCs0ejJPa0oxbTZuZUZESXBXb0d1N3dQS0VnM1dmU3JId0ZoN3dyUGJod2VxcUNtd0EKZDhCdkVVeWxuK3p6WmhCSlFmamRzME9QZVpwYm5ueCt4VGRrcVUwZWRaUXVyVU1UK2lnYURESHhRUWVENnNIOFE3ZFRFQ2MxUU4vWWdZRlE5Q1drdjRvcDBNK3lYVE1xUkE9PQotLS0tLUVORCBFQyBQUklWQVRFIEtFWS0tLS0tCg==\n";
+        let kubeconfig = b"current-context: prod\nusers:\n- name: admin\n  user:\n    client-key-data: LS0tLS1CRUdJTiBFQyBQUklWQVRFIEtFWS0tLS0tCmZYYndHakR6cTZxZkdWSCs0ejJPa0oxbTZuZUZESXBXb0d1N3dQS0VnM1dmU3JId0ZoN3dyUGJod2VxcUNtd0EKZDhCdkVVeWxuK3p6WmhCSlFmamRzME9QZVpwYm5ueCt4VGRrcVUwZWRaUXVyVU1UK2lnYURESHhRUWVENnNIOFE3ZFRFQ2MxUU4vWWdZRlE5Q1drdjRvcDBNK3lYVE1xUkE9PQotLS0tLUVORCBFQyBQUklWQVRFIEtFWS0tLS0tCg==\n"; // leakhound:allow (a test fixture)
         assert_eq!(rule_ids(&detector.raw_findings(kubeconfig, "config")), ["kubernetes-kubeconfig-client-key"]);
         // A Docker auth whose password is a GitHub token: the generic
         // rule's match of the base64 gives way to the decoded token.

@@ -75,8 +75,7 @@ impl Rule {
         }
         // Validate the pattern now (cheaply, by parsing) so a broken rule is
         // an error at load time, not a surprise on the first hit.
-        let max_match_len =
-            parse_pattern(&spec.pattern).map_err(|e| invalid(format!("invalid pattern: {e}")))?;
+        let max_match_len = parse_pattern(&spec.pattern).map_err(|e| invalid(format!("invalid pattern: {e}")))?;
         if let Some(verify) = &spec.verify {
             verify.validate().map_err(&invalid)?;
         }
