@@ -17,14 +17,7 @@ fn scan(dir: &Path) -> (i32, Value) {
     (out.status.code().unwrap_or(-1), serde_json::from_slice(&out.stdout).unwrap())
 }
 
-fn finding<'a>(doc: &'a Value, path: &str) -> &'a Value {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["path"] == path)
-        .unwrap_or_else(|| panic!("no finding in {path}: {doc}"))
-}
+use crate::common::finding_at as finding;
 
 fn utf16le(text: &str) -> Vec<u8> {
     text.encode_utf16().flat_map(u16::to_le_bytes).collect()

@@ -364,14 +364,7 @@ fn verify_args(mock: &Mock, providers: &[&str]) -> Vec<String> {
     args
 }
 
-fn finding<'a>(doc: &'a Value, path: &str) -> &'a Value {
-    doc["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["path"] == path)
-        .unwrap_or_else(|| panic!("no finding in {path}: {doc:#}"))
-}
+use crate::common::finding_at as finding;
 
 fn bearer(req: &Request) -> String {
     req.header("authorization").and_then(|a| a.strip_prefix("Bearer ")).unwrap_or_default().to_string()

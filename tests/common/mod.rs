@@ -297,3 +297,14 @@ pub fn sha256(text: &str) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(text.as_bytes()))
 }
+
+/// The finding of a JSON report at `path` (the first one), or a panic that
+/// shows the report.
+pub fn finding_at<'a>(doc: &'a Value, path: &str) -> &'a Value {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == path)
+        .unwrap_or_else(|| panic!("no finding in {path}: {doc:#}"))
+}
