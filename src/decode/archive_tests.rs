@@ -1,51 +1,13 @@
 //! Tests of the container opener as a whole ([`super::archive`]): formats
 //! told by content, nesting, images and their layers, bombs.
 
-use std::io::{Cursor, Write};
 use std::time::Instant;
 
 use super::super::compressed::Codec;
 use super::super::compressed::tests::compress;
-use super::super::crx::tests::crx3;
+use super::super::test_archives::{crx3, tar_of, zip_of, zstd_zeros};
 use super::super::{Limits, Member};
 use super::{MAX_ENTRIES, expand, is_container};
-
-pub(crate) fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-    for (name, bytes) in entries {
-        w.start_file(*name, opts).unwrap();
-        w.write_all(bytes).unwrap();
-    }
-    w.finish().unwrap().into_inner()
-}
-
-pub(crate) fn tar_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut builder = tar::Builder::new(Vec::new());
-    for (name, body) in entries {
-        let mut header = tar::Header::new_ustar();
-        header.set_size(body.len() as u64);
-        header.set_mode(0o644);
-        header.set_cksum();
-        builder.append_data(&mut header, name, *body).unwrap();
-    }
-    builder.into_inner().unwrap()
-}
-
-/// A zstd frame of `mib` MiB of zeros in 4-byte RLE blocks: 1 GiB costs
-/// 32 KiB.
-pub(crate) fn zstd_zeros(mib: usize) -> Vec<u8> {
-    // Magic, a frame header with only a window descriptor (128 KiB).
-    let mut out = vec![0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x38];
-    let blocks = mib * 8;
-    for i in 0..blocks {
-        let last = u32::from(i + 1 == blocks);
-        let header = (128 << 10) << 3 | 1 << 1 | last;
-        out.extend(&header.to_le_bytes()[..3]);
-        out.push(0);
-    }
-    out
-}
 
 fn open(bytes: &[u8], path: &str, limits: &Limits) -> (Vec<Member>, Vec<String>) {
     let mut notes = Vec::new();

@@ -109,38 +109,8 @@ fn list(dir: &Map<String, Value>, prefix: String, out: &mut Vec<(String, u64, u6
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
+    use crate::decode::test_archives::asar_of;
     use crate::decode::{Limits, expand};
-
-    /// An asar of `files` (path, contents), laid out as `@electron/asar`
-    /// does, directories nested in the header.
-    pub(crate) fn asar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
-        let mut root = serde_json::json!({"files": {}});
-        let mut data: Vec<u8> = Vec::new();
-        for (path, body) in files {
-            let mut node = &mut root;
-            let parts: Vec<&str> = path.split('/').collect();
-            for dir in &parts[..parts.len() - 1] {
-                node = &mut node["files"][*dir];
-                if node.get("files").is_none() {
-                    *node = serde_json::json!({"files": {}});
-                }
-            }
-            node["files"][parts[parts.len() - 1]] =
-                serde_json::json!({"size": body.len(), "offset": data.len().to_string()});
-            data.extend(*body);
-        }
-        let json = serde_json::to_vec(&root).unwrap();
-        let padded = json.len().div_ceil(4) * 4;
-        let mut out = Vec::new();
-        out.extend(4u32.to_le_bytes());
-        out.extend(((padded + 8) as u32).to_le_bytes());
-        out.extend(((padded + 4) as u32).to_le_bytes());
-        out.extend((json.len() as u32).to_le_bytes());
-        out.extend(&json);
-        out.resize(16 + padded, 0);
-        out.extend(data);
-        out
-    }
 
     fn open(bytes: &[u8]) -> (Vec<(String, Vec<u8>)>, Vec<String>) {
         let mut notes = Vec::new();

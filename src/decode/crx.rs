@@ -44,17 +44,7 @@ pub(super) fn zip_start(bytes: &[u8]) -> Result<usize, String> {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-
-    /// A CRX3 of `zip` with a `header`-byte protobuf header (zeros), the
-    /// declared length `declared`.
-    pub(crate) fn crx3(zip: &[u8], header: usize, declared: u32) -> Vec<u8> {
-        let mut out = b"Cr24".to_vec();
-        out.extend(3u32.to_le_bytes());
-        out.extend(declared.to_le_bytes());
-        out.extend(vec![0u8; header]);
-        out.extend(zip);
-        out
-    }
+    use crate::decode::test_archives::crx3;
 
     #[test]
     fn crx3_and_crx2_headers() {

@@ -61,6 +61,12 @@ mod ooxml;
 mod pdf;
 pub mod sniff;
 mod sourcemap;
+/// The container builders the integration tests use, shared with the unit
+/// tests here (one copy of each).
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "../../tests/common/archive.rs"]
+pub(crate) mod test_archives;
 mod url;
 mod utf16;
 

@@ -151,29 +151,13 @@ pub(super) mod tests {
     use std::io::Write;
 
     use super::*;
+    use crate::decode::test_archives::pdf_of;
     use crate::decode::{Limits, expand};
 
     fn deflate(data: &[u8]) -> Vec<u8> {
         let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         e.write_all(data).unwrap();
         e.finish().unwrap()
-    }
-
-    /// A PDF of `objects`: (dictionary, stream data) each; `None` data for
-    /// an object without a stream.
-    pub(crate) fn pdf_of(objects: &[(&str, Option<&[u8]>)]) -> Vec<u8> {
-        let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n".to_vec();
-        for (i, (dict, data)) in objects.iter().enumerate() {
-            write!(out, "{} 0 obj\n{dict}\n", i + 1).unwrap();
-            if let Some(data) = data {
-                out.extend(b"stream\r\n");
-                out.extend(*data);
-                out.extend(b"\r\nendstream\n");
-            }
-            out.extend(b"endobj\n");
-        }
-        out.extend(b"trailer\n<< /Root 1 0 R >>\n%%EOF\n");
-        out
     }
 
     fn open(bytes: &[u8], limits: &Limits) -> (Vec<(String, Vec<u8>)>, Vec<String>) {

@@ -205,16 +205,17 @@ impl Detector {
             self.matches_as_findings(bytes, path)
         };
         drop_named_companions(&mut findings);
-        if !findings.is_empty() {
-            let facts = self.exposure.facts(bytes);
-            findings.retain_mut(|f| self.enrich(f, facts));
-        }
-        findings
+        self.with_exposure(findings, bytes)
     }
 
     /// Findings in `bytes` at `path`, with exposure applied.
     pub fn findings(&self, bytes: &[u8], path: &str) -> Vec<Finding> {
-        let mut findings = self.raw_findings(bytes, path);
+        self.with_exposure(self.raw_findings(bytes, path), bytes)
+    }
+
+    /// Applies exposure to the findings of `bytes` (its content facts read
+    /// once, only when there is something to apply them to).
+    fn with_exposure(&self, mut findings: Vec<Finding>, bytes: &[u8]) -> Vec<Finding> {
         if !findings.is_empty() {
             let facts = self.exposure.facts(bytes);
             findings.retain_mut(|f| self.enrich(f, facts));

@@ -58,7 +58,7 @@ pub fn rejects(rule: &Rule, secret: &[u8], haystack: &[u8], start: usize, end: u
     {
         return true;
     }
-    let chosen = is_chosen_password(rule);
+    let chosen = rule.spec.chosen_password;
     match rule.spec.secret_encoding {
         Some(SecretEncoding::Base64) => {
             let Some(text) = decode_base64_text(secret) else {
@@ -85,17 +85,6 @@ fn same_line_after(haystack: &[u8], end: usize) -> &[u8] {
     let to = (end + 64).min(haystack.len());
     let line_end = memchr::memchr(b'\n', &haystack[end..to]).map_or(to, |i| end + i);
     &haystack[end..line_end]
-}
-
-/// Kinds whose secret a person may have picked (a config password, the
-/// password of a URI or of HTTP Basic auth, a generic `SESSION_SECRET`),
-/// where defaults and dictionary words are the classic false positives.
-fn is_chosen_password(rule: &Rule) -> bool {
-    // A provider's generated token of these kinds (an Azure connection
-    // string, a Bitbucket app password) is random, not chosen.
-    matches!(rule.spec.kind.as_str(), "password" | "connection-string" | "basic-auth" | "generic-secret")
-        && (rule.spec.generic
-            || matches!(rule.spec.provider.as_str(), "netrc" | "pypi" | "npm" | "docker" | "kubernetes"))
 }
 
 /// Well-known default and demo passwords, compared after folding case and
@@ -524,14 +513,14 @@ mod tests {
 
     #[test]
     fn chosen_password_kinds_drop_defaults_and_user_name_repeats() {
-        let password = rule_from(&format!("{RULE_HEAD}kind = \"password\"\n"));
+        let password = rule_from(&format!("{RULE_HEAD}kind = \"password\"\nchosen_password = true\n"));
         assert!(rejected(&password, b"password: changeit", b"changeit"));
         assert!(rejected(&password, b"amqp://admin1:admin1@mq", b"admin1"));
         assert!(rejected(&password, b"redis://bob:bob@cache", b"bob"));
         assert!(!rejected(&password, b"DB_PASSWORD=rruH4cfBQ07l", b"rruH4cfBQ07l")); // leakhound:allow (a test fixture)
         let key = rule_from(&format!("{RULE_HEAD}kind = \"api-key\"\n"));
         assert!(!rejected(&key, b"token: root", b"root"));
-        let secret = rule_from(&format!("{RULE_HEAD}kind = \"generic-secret\"\n"));
+        let secret = rule_from(&format!("{RULE_HEAD}kind = \"generic-secret\"\nchosen_password = true\n"));
         assert!(rejected(&secret, b"JWT_SECRET=s3cr3t-p4ssw0rd", b"s3cr3t-p4ssw0rd"));
     }
 
@@ -560,7 +549,9 @@ mod tests {
 
     #[test]
     fn base64_secrets_are_judged_decoded() {
-        let rule = rule_from(&format!("{RULE_HEAD}kind = \"basic-auth\"\nsecret_encoding = \"base64\"\n"));
+        let rule = rule_from(&format!(
+            "{RULE_HEAD}kind = \"basic-auth\"\nchosen_password = true\nsecret_encoding = \"base64\"\n"
+        ));
         // deploy:Au99lLwl21mgUlpj
         assert!(!rejected(&rule, b"Basic ZGVwbG95OkF1OTlsTHdsMjFtZ1VscGo=", b"ZGVwbG95OkF1OTlsTHdsMjFtZ1VscGo="));
         // user:password, guest:guest, Aladdin:open sesame (RFC 7617), binary

@@ -69,6 +69,11 @@ pub struct RuleSpec {
     /// placeholder words mark a fake.
     #[serde(default)]
     pub structured: bool,
+    /// The secret is a password someone picked (a config password, a
+    /// URI's): default and demo passwords, and one equal to its user name,
+    /// are not reported.
+    #[serde(default)]
+    pub chosen_password: bool,
     /// Report only when the file ships to browsers (exposure enrichment).
     #[serde(default)]
     pub client_only: bool,
