@@ -297,8 +297,14 @@ fn check_report(page: &str, fx: &Fixture, rules: &RuleSet, expected: &Expected, 
 fn audit_fixture(fx: &Fixture) -> (ScanOutcome, Detector) {
     let detector = Detector::new(Arc::new(RuleSet::builtin().unwrap())).unwrap();
     let repo = GitRepo::open(&fx.path).unwrap();
-    let options =
-        AuditOptions { all_objects: false, max_blob_size: 25 << 20, threads: 2, progress: false, cancel: None };
+    let options = AuditOptions {
+        all_objects: false,
+        max_blob_size: 25 << 20,
+        threads: 2,
+        max_memory: None,
+        progress: false,
+        cancel: None,
+    };
     (audit(&repo, &detector, &options).unwrap(), detector)
 }
 

@@ -212,6 +212,12 @@ pub struct GitArgs {
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub max_file_size: Option<u64>,
 
+    /// History audit: the memory the audit may use (K/M/G suffix; default:
+    /// half of the machine's or container's memory). It runs on fewer
+    /// threads to stay under it, and says so in the notes.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, conflicts_with_all = ["range", "since_commit"])]
+    pub max_memory: Option<u64>,
+
     #[command(flatten)]
     pub verify: VerifyArgs,
 

@@ -6,15 +6,15 @@
 //! lead to a matched blob are read by name, and commit metadata is looked up
 //! only for introducing commits.
 
-use std::collections::{BTreeMap, HashMap};
-use std::rc::Rc;
+use std::collections::HashMap;
 
+use super::tree_walk::{PathId, Runs, TreeWalk};
 use crate::detect::Detector;
 use crate::enrich::exposure::ContentFacts;
 use crate::finding::{Finding, GitInfo};
 use crate::source::git::graph::{Graph, IdSet, MISSING};
-use crate::source::git::objects::{Id, ObjectTable, PackReader};
-use crate::source::git::{GitRepo, RefTip, to_git2, to_gix};
+use crate::source::git::objects::{Id, ObjectTable};
+use crate::source::git::{GitRepo, RefTip, to_git2};
 
 /// Findings in one blob, before any path is known (`path` is empty).
 pub struct BlobHits {
@@ -43,8 +43,32 @@ struct Pending {
     template: Finding,
     /// The blob `template` was found in.
     blob: Id,
-    /// Every commit with the secret at this path, in topological order.
-    commits: Vec<Id>,
+    /// Positions (in topological order) of the commits with the secret at
+    /// this path.
+    commits: Runs,
+}
+
+/// The commits of a history in topological order, and each one's position.
+struct Order {
+    ids: Vec<Id>,
+    /// Indexed by object id; `NONE` for objects that are not ordered commits.
+    position: Vec<u32>,
+}
+
+const NONE: u32 = u32::MAX;
+
+impl Order {
+    fn new(ids: Vec<Id>, object_count: usize) -> Order {
+        let mut position = vec![NONE; object_count];
+        for (i, &id) in ids.iter().enumerate() {
+            position[id as usize] = i as u32;
+        }
+        Order { ids, position }
+    }
+
+    fn position(&self, id: Id) -> Option<u32> {
+        self.position.get(id as usize).copied().filter(|&p| p != NONE)
+    }
 }
 
 impl Pending {
@@ -52,23 +76,22 @@ impl Pending {
     /// none of their parents do (one per branch that added it
     /// independently), the earliest by committer time; topological order
     /// breaks ties, so same-second commits attribute correctly.
-    fn introducing_commit(&self, graph: &Graph) -> Id {
-        let carrying: std::collections::HashSet<Id> = self.commits.iter().copied().collect();
-        let carries = |id: Id| carrying.contains(&id);
+    fn introducing_commit(&self, graph: &Graph, order: &Order) -> Id {
         self.commits
             .iter()
-            .enumerate()
-            .filter_map(|(pos, &id)| {
+            .filter_map(|pos| {
+                let id = order.ids[pos as usize];
                 let commit = graph.commit(id)?;
-                let parent_carries = graph.parents(commit).iter().any(|&p| p != MISSING && carries(p));
+                let parent_carries = graph
+                    .parents(commit)
+                    .iter()
+                    .any(|&p| p != MISSING && order.position(p).is_some_and(|pp| self.commits.contains(pp)));
                 (!parent_carries).then_some((commit.time, pos, id))
             })
             .min()
-            .map_or(self.commits[0], |(_, _, id)| id)
+            .map_or(order.ids[self.commits.first().unwrap_or(0) as usize], |(_, _, id)| id)
     }
 }
-
-type PathList = Rc<Vec<(String, Id)>>;
 
 pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
     let AttributionInput { repo, detector, table, graph, hits, refs, all_objects } = *input;
@@ -89,65 +112,75 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
 
     // Parents before children; with `--all-objects`, unreachable commits
     // (in no particular order) after them.
-    let mut order = graph.topological(&reachable);
+    let mut ids = graph.topological(&reachable);
     if all_objects {
-        order.extend(graph.commits().iter().map(|c| c.id).filter(|&id| !reachable.contains(id)));
+        let mut unreachable: Vec<Id> = graph.commits().map(|c| c.id).filter(|&id| !reachable.contains(id)).collect();
+        unreachable.sort_unstable();
+        ids.extend(unreachable);
     }
-    let position: HashMap<Id, usize> = order.iter().enumerate().map(|(i, &id)| (id, i)).collect();
+    let order = Order::new(ids, table.len());
 
-    let mut names = TreeNames {
-        repo,
-        table,
-        relevant: &relevant,
-        packs: PackReader::new(table),
-        buffer: Vec::new(),
-        memo: HashMap::new(),
-    };
-    let mut pending: BTreeMap<(String, String, String), Pending> = BTreeMap::new();
+    let mut walk = TreeWalk::new(repo, table, &relevant);
+    let mut pending: Vec<Pending> = Vec::new();
+    // (rule, secret hash, path) → index in `pending`.
+    let mut pending_index: HashMap<(&str, &str, PathId), u32> = HashMap::new();
+    // Per (path, blob): the pending entries a commit holding it carries.
+    let mut leaf_pending: HashMap<(PathId, Id), Vec<u32>> = HashMap::new();
     let mut attributed_blobs = IdSet::new(table.len());
-    for &commit in &order {
+    let mut leaves: Vec<(PathId, Id)> = Vec::new();
+    for (pos, &commit) in order.ids.iter().enumerate() {
         let tree = graph.commit(commit).expect("ordered ids are commits").tree;
-        if !relevant.contains(tree) {
-            continue;
-        }
-        for (path, blob) in names.paths_under(tree).iter() {
-            attributed_blobs.insert(*blob);
-            for finding in hits_by_blob.get(blob).map_or(&[][..], |h| &h.findings) {
-                let key = (finding.rule_id.clone(), finding.secret_sha256.clone(), path.clone());
-                pending
-                    .entry(key)
-                    .or_insert_with(|| Pending { template: finding.at_path(path), blob: *blob, commits: Vec::new() })
-                    .commits
-                    .push(commit);
+        leaves.clear();
+        walk.walk(tree, &mut |path, blob| leaves.push((path, blob)));
+        for &(path, blob) in &leaves {
+            let indices = leaf_pending.entry((path, blob)).or_insert_with(|| {
+                attributed_blobs.insert(blob);
+                let findings = hits_by_blob.get(&blob).map_or(&[][..], |h| &h.findings);
+                findings
+                    .iter()
+                    .map(|finding| {
+                        *pending_index.entry((&finding.rule_id, &finding.secret_sha256, path)).or_insert_with(|| {
+                            pending.push(Pending {
+                                template: finding.at_path(walk.paths.text(path)),
+                                blob,
+                                commits: Runs::default(),
+                            });
+                            pending.len() as u32 - 1
+                        })
+                    })
+                    .collect()
+            });
+            for &i in indices.iter() {
+                pending[i as usize].commits.push(pos as u32);
             }
         }
     }
 
-    let head_paths: Vec<(String, Id)> = repo
-        .head()
-        .and_then(|h| table.id(&h))
-        .and_then(|id| graph.commit(id))
-        .map(|c| names.paths_under(c.tree).as_ref().clone())
-        .unwrap_or_default();
-    let carried_by = refs_carrying(graph, table, refs, &order, &position, &pending);
+    let mut in_head = vec![false; pending.len()];
+    if let Some(head) = repo.head().and_then(|h| table.id(&h)).and_then(|id| graph.commit(id)) {
+        walk.walk(head.tree, &mut |path, blob| {
+            for &i in leaf_pending.get(&(path, blob)).map_or(&[][..], Vec::as_slice) {
+                in_head[i as usize] = true;
+            }
+        });
+    }
+    drop(walk);
+    let carried_by = refs_carrying(graph, table, refs, &order, &pending);
 
     let mut findings: Vec<Finding> = pending
-        .into_values()
+        .into_iter()
         .zip(carried_by)
-        .filter_map(|(p, branches)| {
-            let introducing = p.introducing_commit(graph);
+        .zip(in_head)
+        .filter_map(|((p, branches), in_head)| {
+            let introducing = p.introducing_commit(graph, &order);
             let mut finding = p.template;
             if !detector.enrich(&mut finding, hits_by_blob[&p.blob].facts) {
                 return None;
             }
-            let in_head = head_paths.iter().any(|(path, blob)| {
-                *path == finding.path
-                    && hits_by_blob[blob].findings.iter().any(|f| f.secret_sha256 == finding.secret_sha256)
-            });
             let mut info = commit_info(&repo.repo, &table.oid(introducing));
             info.blob = table.oid(p.blob).to_string();
             info.in_head = in_head;
-            info.commit_count = p.commits.len() as u64;
+            info.commit_count = p.commits.count();
             info.branches = branches;
             finding.git = Some(info);
             Some(finding)
@@ -171,114 +204,61 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
     findings
 }
 
-/// Reads tree entries by name, only for trees on the way to a matched blob.
-struct TreeNames<'a> {
-    repo: &'a GitRepo,
-    table: &'a ObjectTable,
-    relevant: &'a IdSet,
-    packs: PackReader<'a>,
-    buffer: Vec<u8>,
-    memo: HashMap<Id, PathList>,
-}
-
-impl TreeNames<'_> {
-    /// Every (path, blob) under `tree` where the blob is a matched one.
-    fn paths_under(&mut self, tree: Id) -> PathList {
-        if let Some(list) = self.memo.get(&tree) {
-            return Rc::clone(list);
-        }
-        let mut list = Vec::new();
-        for (name, child, is_tree) in self.relevant_entries(tree) {
-            if is_tree {
-                for (sub, blob) in self.paths_under(child).iter() {
-                    list.push((format!("{name}/{sub}"), *blob));
-                }
-            } else {
-                list.push((name, child));
-            }
-        }
-        let list = Rc::new(list);
-        self.memo.insert(tree, Rc::clone(&list));
-        list
-    }
-
-    /// (name, id, is a tree) of the entries of `tree` that lead to a
-    /// matched blob. Packed trees are read through the decode's own pack
-    /// maps; loose ones through libgit2.
-    fn relevant_entries(&mut self, tree: Id) -> Vec<(String, Id, bool)> {
-        let mut entries = Vec::new();
-        if self.packs.read(tree, &mut self.buffer) == Some(gix_object::Kind::Tree) {
-            for entry in gix_object::TreeRefIter::from_bytes(&self.buffer, gix_hash::Kind::Sha1).flatten() {
-                if entry.mode.is_commit() {
-                    continue;
-                }
-                if let Some(child) = self.table.id(entry.oid).filter(|&c| self.relevant.contains(c)) {
-                    let name = String::from_utf8_lossy(entry.filename).into_owned();
-                    entries.push((name, child, entry.mode.is_tree()));
-                }
-            }
-        } else if let Ok(git_tree) = self.repo.repo.find_tree(to_git2(&self.table.oid(tree))) {
-            for entry in git_tree.iter() {
-                let Some(child) = self.table.id(&to_gix(entry.id())).filter(|&c| self.relevant.contains(c)) else {
-                    continue;
-                };
-                let kind = entry.kind();
-                if kind == Some(git2::ObjectType::Tree) || kind == Some(git2::ObjectType::Blob) {
-                    let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
-                    entries.push((name, child, kind == Some(git2::ObjectType::Tree)));
-                }
-            }
-        }
-        entries
-    }
-}
-
-/// For each pending finding (in map order), the refs whose history holds
-/// one of its commits: carried bits flow from parents to children in
-/// topological order, then each ref reads its tip's bits.
+/// For each pending finding, the refs whose history holds one of its
+/// commits: carried bits flow from parents to children in topological
+/// order, then each ref reads its tip's bits. Done for a group of pending
+/// findings at a time, so the bit matrix stays within [`CARRY_BITS_BUDGET`]
+/// however many commits and findings there are.
 fn refs_carrying(
     graph: &Graph,
     table: &ObjectTable,
     refs: &[RefTip],
-    order: &[Id],
-    position: &HashMap<Id, usize>,
-    pending: &BTreeMap<(String, String, String), Pending>,
+    order: &Order,
+    pending: &[Pending],
 ) -> Vec<Vec<String>> {
-    let words = pending.len().div_ceil(64).max(1);
-    let mut bits = vec![0u64; order.len() * words];
-    for (k, p) in pending.values().enumerate() {
-        for c in &p.commits {
-            if let Some(&i) = position.get(c) {
-                bits[i * words + k / 64] |= 1 << (k % 64);
+    let mut carried: Vec<Vec<String>> = vec![Vec::new(); pending.len()];
+    let tips: Vec<(&str, u32)> = refs
+        .iter()
+        .filter(|r| r.name != "HEAD")
+        .filter_map(|r| {
+            table.id(&r.target).map(|id| graph.peel(id)).and_then(|id| order.position(id)).map(|p| (r.name.as_str(), p))
+        })
+        .collect();
+    if tips.is_empty() || pending.is_empty() {
+        return carried;
+    }
+    let commits = order.ids.len().max(1);
+    let words = (CARRY_BITS_BUDGET / 8 / commits).clamp(1, pending.len().div_ceil(64));
+    for (group, chunk) in pending.chunks(words * 64).enumerate() {
+        let mut bits = vec![0u64; commits * words];
+        for (k, p) in chunk.iter().enumerate() {
+            for pos in p.commits.iter() {
+                bits[pos as usize * words + k / 64] |= 1 << (k % 64);
             }
         }
-    }
-    for (i, &id) in order.iter().enumerate() {
-        let commit = graph.commit(id).expect("ordered ids are commits");
-        for &parent in graph.parents(commit) {
-            if parent == MISSING {
-                continue;
-            }
-            if let Some(&pi) = position.get(&parent) {
-                for w in 0..words {
-                    bits[i * words + w] |= bits[pi * words + w];
+        for (i, &id) in order.ids.iter().enumerate() {
+            let commit = graph.commit(id).expect("ordered ids are commits");
+            for &parent in graph.parents(commit) {
+                if let Some(pi) = (parent != MISSING).then(|| order.position(parent)).flatten() {
+                    for w in 0..words {
+                        bits[i * words + w] |= bits[pi as usize * words + w];
+                    }
                 }
             }
         }
-    }
-    let mut carried: Vec<Vec<String>> = vec![Vec::new(); pending.len()];
-    for tip in refs.iter().filter(|r| r.name != "HEAD") {
-        let Some(&i) = table.id(&tip.target).map(|id| graph.peel(id)).and_then(|id| position.get(&id)) else {
-            continue;
-        };
-        for (k, list) in carried.iter_mut().enumerate() {
-            if bits[i * words + k / 64] & (1 << (k % 64)) != 0 {
-                list.push(tip.name.clone());
+        for &(name, tip) in &tips {
+            for k in 0..chunk.len() {
+                if bits[tip as usize * words + k / 64] & (1 << (k % 64)) != 0 {
+                    carried[group * words * 64 + k].push(name.to_string());
+                }
             }
         }
     }
     carried
 }
+
+/// The most the carried-by bit matrix may take at once (bytes).
+const CARRY_BITS_BUDGET: usize = 16 << 20;
 
 /// Author, date and summary of `oid`, as far as the repository can tell.
 pub fn commit_info(repo: &git2::Repository, oid: &gix_hash::ObjectId) -> GitInfo {

@@ -11,9 +11,12 @@ use std::time::Instant;
 use anyhow::Result;
 
 use super::attribution::{AttributionInput, BlobHits, attribute};
+use super::budget;
 use crate::detect::Detector;
 use crate::outcome::{ScanOutcome, Skip, SkipReason, Stats, Unit, count_by_reason, duration_ms};
 use crate::source::git::GitRepo;
+use crate::source::git::graph::GraphBuilder;
+use crate::source::git::memory::{self, PhaseLog};
 use crate::source::git::objects::{Id, ObjectTable};
 use crate::source::git::packs::{DecodeOptions, DecodeProgress, ObjectSink, decode_all};
 
@@ -21,6 +24,8 @@ pub struct AuditOptions {
     pub all_objects: bool,
     pub max_blob_size: u64,
     pub threads: usize,
+    /// The memory budget (`--max-memory`); `None`: [`budget::default_budget`].
+    pub max_memory: Option<u64>,
     /// Draw a progress bar on stderr (the CLI sets this only for a terminal).
     pub progress: bool,
     /// Set (by a Ctrl-C handler) to stop early and report what was found.
@@ -43,7 +48,7 @@ impl ObjectSink for BlobScanner<'_> {
     }
 }
 
-/// Objects decoded / total and throughput, redrawn ten times a second until
+/// Objects decoded / total, throughput and memory held, redrawn ten times a second until
 /// `done`.
 fn show_progress(counters: &DecodeProgress, total: u64, done: &AtomicBool) {
     let bar = indicatif::ProgressBar::new(total);
@@ -56,7 +61,8 @@ fn show_progress(counters: &DecodeProgress, total: u64, done: &AtomicBool) {
         let bytes = counters.bytes.load(Ordering::Relaxed);
         let rate = bytes as f64 / started.elapsed().as_secs_f64().max(0.001) / (1024.0 * 1024.0);
         bar.set_position(counters.objects.load(Ordering::Relaxed));
-        bar.set_message(format!("{rate:.0} MiB/s"));
+        let held = memory::usage().map_or(String::new(), |u| format!("  {} in memory", budget::mib(u.resident())));
+        bar.set_message(format!("{rate:.0} MiB/s{held}"));
         std::thread::park_timeout(std::time::Duration::from_millis(100));
     }
     bar.finish_and_clear();
@@ -64,15 +70,21 @@ fn show_progress(counters: &DecodeProgress, total: u64, done: &AtomicBool) {
 
 pub fn audit(repo: &GitRepo, detector: &Detector, options: &AuditOptions) -> Result<ScanOutcome> {
     let started = Instant::now();
+    let mut phases = PhaseLog::start();
     let refs = repo.refs()?;
     let (table, open_problems) = ObjectTable::open(&repo.objects_dir);
+    phases.end("open");
+    let budget = options.max_memory.unwrap_or_else(budget::default_budget);
+    let resident = memory::usage().map_or(0, |u| u.resident());
+    let plan = budget::plan(budget::floor(&table, resident, FILE_PAGES_LIMIT), budget, options.threads.max(1));
     let mut skipped: Vec<Skip> =
         open_problems.into_iter().map(|p| unreadable(p.path.display().to_string(), p.detail)).collect();
 
     let counters = DecodeProgress::default();
     let decode_options = DecodeOptions {
         max_blob_size: options.max_blob_size,
-        threads: options.threads,
+        file_pages_limit: FILE_PAGES_LIMIT,
+        threads: plan.threads,
         progress: Some(&counters),
         cancel: options.cancel,
     };
@@ -88,6 +100,7 @@ pub fn audit(repo: &GitRepo, detector: &Detector, options: &AuditOptions) -> Res
         }
         decoded
     });
+    phases.end("decode");
     for (what, why) in decoded.failures {
         skipped.push(unreadable(what, why));
     }
@@ -108,21 +121,43 @@ pub fn audit(repo: &GitRepo, detector: &Detector, options: &AuditOptions) -> Res
         skipped.push(unreadable(format!("object {oid}"), "referenced but missing from the object store".into()));
     }
 
-    let graph = decoded.graph.build(table.len());
+    let (commits, trees, tree_entries) = GraphBuilder::counts(&decoded.graph);
+    let graph = GraphBuilder::build(decoded.graph, table.len());
     release_freed_memory();
-    let mut findings = attribute(&AttributionInput {
-        repo,
-        detector,
-        table: &table,
-        graph: &graph,
-        hits: &scanner.hits.into_inner().unwrap_or_else(|e| e.into_inner()),
-        refs: &refs,
-        all_objects: options.all_objects,
+    phases.end("graph");
+    let hits = scanner.hits.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut findings = table.with_bounded_pages(FILE_PAGES_LIMIT, || {
+        attribute(&AttributionInput {
+            repo,
+            detector,
+            table: &table,
+            graph: &graph,
+            hits: &hits,
+            refs: &refs,
+            all_objects: options.all_objects,
+        })
     });
+    phases.end("attribution");
+    // The memory model's measurements (benches/git_history.sh reads them).
+    if std::env::var_os("LEAKHOUND_MEMORY_PHASES").is_some() {
+        eprintln!(
+            "history {} objects, {commits} commits, {trees} trees, {tree_entries} tree entries; {} threads",
+            table.len(),
+            plan.threads
+        );
+        eprint!("{}", phases.describe());
+    }
     findings.sort_by(|a, b| (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id)));
 
     let counts = decoded.counts;
-    let mut notes = Vec::new();
+    let mut notes: Vec<String> = plan.note.into_iter().collect();
+    if phases.peak() > budget {
+        notes.push(format!(
+            "peak memory {} was over the budget of {} (--max-memory)",
+            budget::mib(phases.peak()),
+            budget::mib(budget)
+        ));
+    }
     if repo.shallow {
         notes.push("shallow clone: history before the clone's depth is not present and was not scanned".into());
     }
@@ -154,6 +189,9 @@ pub fn audit(repo: &GitRepo, detector: &Detector, options: &AuditOptions) -> Res
     };
     Ok(ScanOutcome { findings, skipped, stats, notes, ..ScanOutcome::default() })
 }
+
+/// Resident pack pages above this are given back to the page cache.
+const FILE_PAGES_LIMIT: u64 = 32 << 20;
 
 fn unreadable(path: String, detail: String) -> Skip {
     Skip { path, reason: SkipReason::Unreadable, detail }

@@ -5,7 +5,9 @@
 
 pub mod attribution;
 pub mod audit;
+pub mod budget;
 pub mod changes;
+mod tree_walk;
 
 pub use audit::{AuditOptions, audit};
 pub use changes::{scan_change, scan_range, scan_staged};

@@ -87,6 +87,7 @@ fn audit_options(args: &GitArgs, session: &Session) -> AuditOptions {
         all_objects: args.all_objects,
         max_blob_size: session.max_file_size,
         threads: thread_count(args.output.threads),
+        max_memory: args.max_memory,
         progress: io::stderr().is_terminal(),
         cancel: Some(interrupt::flag()),
     }

@@ -16,12 +16,16 @@ pub struct Commit {
     pub id: Id,
     pub tree: Id,
     parents_start: u32,
-    parents_len: u32,
+    parents_len: u16,
+    /// The builder (decode thread) that recorded it.
+    shard: u16,
     /// Committer time, seconds since the epoch.
     pub time: i64,
 }
 
-/// Edges recorded by one traversal thread; merged into a [`Graph`].
+/// Edges recorded by one traversal thread; the [`Graph`] keeps every
+/// thread's builder as it is (concatenating them would hold the graph twice
+/// at the peak).
 #[derive(Default)]
 pub struct GraphBuilder {
     commits: Vec<Commit>,
@@ -37,8 +41,9 @@ impl GraphBuilder {
     pub fn add_commit(&mut self, id: Id, tree: Id, parents: impl IntoIterator<Item = Id>, time: i64) {
         let start = self.parents.len() as u32;
         self.parents.extend(parents);
-        let len = self.parents.len() as u32 - start;
-        self.commits.push(Commit { id, tree, parents_start: start, parents_len: len, time });
+        let len = (self.parents.len() as u32 - start).min(u16::MAX as u32) as u16;
+        self.parents.truncate((start + len as u32) as usize);
+        self.commits.push(Commit { id, tree, parents_start: start, parents_len: len, shard: 0, time });
     }
 
     pub fn add_tree(&mut self, id: Id, children: impl IntoIterator<Item = Id>) {
@@ -51,80 +56,76 @@ impl GraphBuilder {
         self.tags.push((id, target));
     }
 
-    /// Concatenates the builders of all decode threads, allocating each
-    /// array once at its final size (appending one by one would double
-    /// the largest arrays while they grow: ~17 MB extra on a 20k-commit
-    /// history).
-    pub fn concat(shards: Vec<GraphBuilder>) -> GraphBuilder {
-        let total = |f: fn(&GraphBuilder) -> usize| shards.iter().map(f).sum::<usize>();
-        let mut all = GraphBuilder {
-            commits: Vec::with_capacity(total(|g| g.commits.len())),
-            parents: Vec::with_capacity(total(|g| g.parents.len())),
-            trees: Vec::with_capacity(total(|g| g.trees.len())),
-            children: Vec::with_capacity(total(|g| g.children.len())),
-            tags: Vec::with_capacity(total(|g| g.tags.len())),
-        };
-        for shard in shards {
-            all.append(shard);
-        }
-        all
+    /// Gives back the slack of the growing arrays (up to half of each).
+    pub fn shrink_to_fit(&mut self) {
+        self.commits.shrink_to_fit();
+        self.parents.shrink_to_fit();
+        self.trees.shrink_to_fit();
+        self.children.shrink_to_fit();
+        self.tags.shrink_to_fit();
     }
 
-    fn append(&mut self, other: GraphBuilder) {
-        let parent_offset = self.parents.len() as u32;
-        self.parents.extend(other.parents);
-        self.commits.extend(other.commits.into_iter().map(|mut c| {
-            c.parents_start += parent_offset;
-            c
-        }));
-        let child_offset = self.children.len() as u32;
-        self.children.extend(other.children);
-        self.trees.extend(other.trees.into_iter().map(|(id, s, l)| (id, s + child_offset, l)));
-        self.tags.extend(other.tags);
+    /// Objects recorded: (commits, trees, tree entries).
+    pub fn counts(shards: &[GraphBuilder]) -> (usize, usize, usize) {
+        let sum = |f: fn(&GraphBuilder) -> usize| shards.iter().map(f).sum::<usize>();
+        (sum(|g| g.commits.len()), sum(|g| g.trees.len()), sum(|g| g.children.len()))
     }
 
-    pub fn build(self, object_count: usize) -> Graph {
-        let mut kind = vec![Kind::Other; object_count];
+    /// The graph of every decode thread's builder; `object_count` is the
+    /// size of the object table.
+    pub fn build(mut shards: Vec<GraphBuilder>, object_count: usize) -> Graph {
+        // Fewer than 2^14 builders (threads × packs); the rest of a shard tag
+        // is the object's kind.
+        shards.retain(|g| !(g.commits.is_empty() && g.trees.is_empty() && g.tags.is_empty()));
+        assert!(shards.len() < 1 << 14, "one graph builder per decode thread");
+        let mut tag = vec![0u16; object_count];
         let mut slot = vec![0u32; object_count];
-        for (i, c) in self.commits.iter().enumerate() {
-            kind[c.id as usize] = Kind::Commit;
-            slot[c.id as usize] = i as u32;
+        for (s, shard) in shards.iter_mut().enumerate() {
+            for (i, c) in shard.commits.iter_mut().enumerate() {
+                c.shard = s as u16;
+                tag[c.id as usize] = Kind::Commit.tag(s);
+                slot[c.id as usize] = i as u32;
+            }
+            for (i, t) in shard.trees.iter().enumerate() {
+                tag[t.0 as usize] = Kind::Tree.tag(s);
+                slot[t.0 as usize] = i as u32;
+            }
+            for (i, t) in shard.tags.iter().enumerate() {
+                tag[t.0 as usize] = Kind::Tag.tag(s);
+                slot[t.0 as usize] = i as u32;
+            }
         }
-        for (i, t) in self.trees.iter().enumerate() {
-            kind[t.0 as usize] = Kind::Tree;
-            slot[t.0 as usize] = i as u32;
-        }
-        for (i, t) in self.tags.iter().enumerate() {
-            kind[t.0 as usize] = Kind::Tag;
-            slot[t.0 as usize] = i as u32;
-        }
-        Graph {
-            commits: self.commits,
-            parents: self.parents,
-            trees: self.trees,
-            children: self.children,
-            tags: self.tags,
-            kind,
-            slot,
-        }
+        Graph { shards, tag, slot }
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
-    Other,
-    Commit,
-    Tree,
-    Tag,
+    Other = 0,
+    Commit = 1,
+    Tree = 2,
+    Tag = 3,
 }
 
+impl Kind {
+    fn tag(self, shard: usize) -> u16 {
+        (self as u16) << 14 | shard as u16
+    }
+}
+
+static EMPTY: GraphBuilder = GraphBuilder {
+    commits: Vec::new(),
+    parents: Vec::new(),
+    trees: Vec::new(),
+    children: Vec::new(),
+    tags: Vec::new(),
+};
+
 pub struct Graph {
-    commits: Vec<Commit>,
-    parents: Vec<Id>,
-    trees: Vec<(Id, u32, u32)>,
-    children: Vec<Id>,
-    tags: Vec<(Id, Id)>,
-    kind: Vec<Kind>,
+    shards: Vec<GraphBuilder>,
+    /// Per object: its kind (top two bits) and the shard that recorded it.
+    tag: Vec<u16>,
+    /// Per object: its index in its shard's commits, trees or tags.
     slot: Vec<u32>,
 }
 
@@ -149,36 +150,56 @@ impl IdSet {
 }
 
 impl Graph {
-    pub fn commit(&self, id: Id) -> Option<&Commit> {
-        (self.kind.get(id as usize) == Some(&Kind::Commit)).then(|| &self.commits[self.slot[id as usize] as usize])
+    /// The kind and shard of `id`.
+    fn locate(&self, id: Id) -> (Kind, &GraphBuilder, usize) {
+        let tag = self.tag.get(id as usize).copied().unwrap_or(0);
+        let kind = match tag >> 14 {
+            1 => Kind::Commit,
+            2 => Kind::Tree,
+            3 => Kind::Tag,
+            _ => Kind::Other,
+        };
+        let shard = &self.shards.get((tag & 0x3fff) as usize).unwrap_or(&EMPTY);
+        (kind, shard, self.slot.get(id as usize).copied().unwrap_or(0) as usize)
     }
 
-    pub fn commits(&self) -> &[Commit] {
-        &self.commits
+    pub fn commit(&self, id: Id) -> Option<&Commit> {
+        match self.locate(id) {
+            (Kind::Commit, shard, slot) => Some(&shard.commits[slot]),
+            _ => None,
+        }
+    }
+
+    pub fn commits(&self) -> impl Iterator<Item = &Commit> {
+        self.shards.iter().flat_map(|s| &s.commits)
     }
 
     pub fn parents(&self, commit: &Commit) -> &[Id] {
-        &self.parents[commit.parents_start as usize..(commit.parents_start + commit.parents_len) as usize]
+        let start = commit.parents_start as usize;
+        &self.shards[commit.shard as usize].parents[start..start + commit.parents_len as usize]
     }
 
     pub fn tree_children(&self, id: Id) -> Option<&[Id]> {
-        (self.kind.get(id as usize) == Some(&Kind::Tree)).then(|| {
-            let (_, s, l) = self.trees[self.slot[id as usize] as usize];
-            &self.children[s as usize..(s + l) as usize]
-        })
+        match self.locate(id) {
+            (Kind::Tree, shard, slot) => {
+                let (_, s, l) = shard.trees[slot];
+                Some(&shard.children[s as usize..(s + l) as usize])
+            }
+            _ => None,
+        }
     }
 
     pub fn is_tree(&self, id: Id) -> bool {
-        self.kind.get(id as usize) == Some(&Kind::Tree)
+        self.locate(id).0 == Kind::Tree
     }
 
     /// Follows annotated tags to the object they finally name.
     pub fn peel(&self, mut id: Id) -> Id {
         for _ in 0..32 {
-            if self.kind.get(id as usize) != Some(&Kind::Tag) {
-                break;
+            match self.locate(id) {
+                (Kind::Tag, shard, slot) => id = shard.tags[slot].1,
+                _ => break,
             }
-            id = self.tags[self.slot[id as usize] as usize].1;
         }
         id
     }
@@ -186,7 +207,7 @@ impl Graph {
     /// Commits reachable from `tips` (tags are peeled; parents missing from
     /// a shallow clone end the walk).
     pub fn reachable_commits(&self, tips: &[Id]) -> IdSet {
-        let mut seen = IdSet::new(self.kind.len());
+        let mut seen = IdSet::new(self.tag.len());
         let mut stack: Vec<Id> = tips.iter().map(|&t| self.peel(t)).collect();
         while let Some(id) = stack.pop() {
             let Some(commit) = self.commit(id) else {
@@ -205,12 +226,14 @@ impl Graph {
         let mut marked = targets.clone();
         loop {
             let mut changed = false;
-            for &(tree, s, l) in &self.trees {
-                if !marked.contains(tree)
-                    && self.children[s as usize..(s + l) as usize].iter().any(|&c| marked.contains(c))
-                {
-                    marked.insert(tree);
-                    changed = true;
+            for shard in &self.shards {
+                for &(tree, s, l) in &shard.trees {
+                    if !marked.contains(tree)
+                        && shard.children[s as usize..(s + l) as usize].iter().any(|&c| marked.contains(c))
+                    {
+                        marked.insert(tree);
+                        changed = true;
+                    }
                 }
             }
             if !changed {
@@ -222,7 +245,10 @@ impl Graph {
     /// Reachable commits, parents before children (Kahn's algorithm), so a
     /// property can be propagated from ancestors to descendants in one pass.
     pub fn topological(&self, reachable: &IdSet) -> Vec<Id> {
-        let ids: Vec<Id> = self.commits.iter().map(|c| c.id).filter(|&id| reachable.contains(id)).collect();
+        // Sorted, so the order (and what is attributed to which version)
+        // does not depend on how decode threads shared the work.
+        let mut ids: Vec<Id> = self.commits().map(|c| c.id).filter(|&id| reachable.contains(id)).collect();
+        ids.sort_unstable();
         let mut pending_parents: std::collections::HashMap<Id, usize> = ids
             .iter()
             .map(|&id| {

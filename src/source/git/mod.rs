@@ -7,6 +7,7 @@
 
 pub mod diff;
 pub mod graph;
+pub mod memory;
 pub mod objects;
 pub mod packs;
 pub mod range;

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use gix_hash::{ObjectId, oid};
 
@@ -20,6 +21,39 @@ pub struct Pack {
     pub data: gix_pack::data::File,
     /// Id of this pack's first index entry.
     pub base: Id,
+    /// Where the index and the pack are mapped: the memory budget drops
+    /// their resident pages ([`Pack::drop_resident_pages`]).
+    maps: [(usize, usize); 2],
+}
+
+impl Pack {
+    fn open(idx_path: &Path, base: Id) -> Result<Pack, String> {
+        let map = |path: &Path| -> Result<memmap2::Mmap, String> {
+            let file = fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            // SAFETY: packs and their indexes are never rewritten in place
+            // (git writes new files and renames them), so the mapping does
+            // not change under us.
+            unsafe { memmap2::Mmap::map(&file) }.map_err(|e| format!("{}: {e}", path.display()))
+        };
+        let pack_path = idx_path.with_extension("pack");
+        let (index_map, data_map) = (map(idx_path)?, map(&pack_path)?);
+        let maps = [(index_map.as_ptr() as usize, index_map.len()), (data_map.as_ptr() as usize, data_map.len())];
+        let index = gix_pack::index::File::from_data(index_map, idx_path.to_path_buf(), gix_hash::Kind::Sha1)
+            .map_err(|e| e.to_string())?;
+        let data =
+            gix_pack::data::File::from_data(data_map, pack_path, gix_hash::Kind::Sha1).map_err(|e| e.to_string())?;
+        Ok(Pack { index, data, base, maps })
+    }
+
+    /// Gives back the resident pages of this pack's maps (they stay in the
+    /// page cache and fault back in when read again).
+    pub fn drop_resident_pages(&self) {
+        for &(start, len) in &self.maps {
+            // SAFETY: `start..start + len` is a read-only file mapping owned
+            // by `self.index` / `self.data`, alive while `self` is.
+            unsafe { super::memory::drop_file_pages(std::slice::from_raw_parts(start as *const u8, len)) };
+        }
+    }
 }
 
 pub struct ObjectTable {
@@ -44,17 +78,12 @@ impl ObjectTable {
         let mut packs = Vec::new();
         let mut next: usize = 0;
         for idx_path in pack_indexes(&objects_dir.join("pack")) {
-            let opened = gix_pack::index::File::at(&idx_path, gix_hash::Kind::Sha1).and_then(|index| {
-                let data = gix_pack::data::File::at(idx_path.with_extension("pack"), gix_hash::Kind::Sha1)?;
-                Ok((index, data))
-            });
-            match opened {
-                Ok((index, data)) => {
-                    let count = index.num_objects() as usize;
-                    packs.push(Pack { index, data, base: next as Id });
-                    next += count;
+            match Pack::open(&idx_path, next as Id) {
+                Ok(pack) => {
+                    next += pack.index.num_objects() as usize;
+                    packs.push(pack);
                 }
-                Err(e) => problems.push(OpenProblem { path: idx_path, detail: e.to_string() }),
+                Err(detail) => problems.push(OpenProblem { path: idx_path, detail }),
             }
         }
         let mut table = ObjectTable { packs, loose: HashMap::new(), loose_oids: Vec::new(), total: next };
@@ -103,6 +132,30 @@ impl ObjectTable {
             .iter()
             .enumerate()
             .find(|(_, p)| id >= p.base && ((id - p.base) as usize) < p.index.num_objects() as usize)
+    }
+
+    /// Runs `work` while a watcher gives the packs' mapped pages back
+    /// whenever more than `limit` bytes of them are resident (checked every
+    /// 20 ms). A pack traversal reads each part of a pack about once, so
+    /// pages it has passed are rarely needed again; without this the whole
+    /// pack (as large as the repository) counts in the audit's memory.
+    pub fn with_bounded_pages<R>(&self, limit: u64, work: impl FnOnce() -> R) -> R {
+        let done = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                while !done.load(Ordering::Relaxed) {
+                    if super::memory::usage().is_some_and(|u| u.file > limit) {
+                        for pack in &self.packs {
+                            pack.drop_resident_pages();
+                        }
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+            });
+            let result = work();
+            done.store(true, Ordering::Relaxed);
+            result
+        })
     }
 
     pub fn loose_objects(&self) -> impl Iterator<Item = (Id, &ObjectId)> {

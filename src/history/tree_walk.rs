@@ -1,0 +1,242 @@
+//! Which matched blobs a commit's tree holds, and at which paths, for every
+//! commit of a history, in memory proportional to the distinct trees on the
+//! way to a match (not to commits × paths).
+//!
+//! Each relevant tree is read once and kept as its relevant entries; a
+//! commit is then a walk of those nodes. Paths are interned: a path is a
+//! number, its text stored once. The walk for one commit costs one step per
+//! relevant entry, with no string built and no hash computed after the
+//! first time a tree is seen at a given path (the usual case: a directory
+//! version sits at one path).
+//!
+//! (An earlier version kept, per tree, the flattened list of `(path, blob)`
+//! below it: with many matched files that is commits × paths strings, and
+//! it took 1 GB on a 80k-commit history.)
+
+use std::collections::HashMap;
+
+use crate::source::git::GitRepo;
+use crate::source::git::graph::IdSet;
+use crate::source::git::objects::{Id, ObjectTable, PackReader};
+use crate::source::git::{to_git2, to_gix};
+
+/// An interned path (relative to the repository root).
+pub type PathId = u32;
+/// The path of the root tree itself (the empty path).
+pub const ROOT: PathId = 0;
+
+/// Every path seen, each stored once.
+pub struct Paths {
+    text: Vec<Box<str>>,
+    /// (parent path, entry name) → path.
+    children: HashMap<(PathId, NameId), PathId>,
+    names: Names,
+}
+
+type NameId = u32;
+
+#[derive(Default)]
+struct Names {
+    text: Vec<Box<str>>,
+    ids: HashMap<Box<[u8]>, NameId>,
+}
+
+impl Names {
+    fn intern(&mut self, name: &[u8]) -> NameId {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.text.len() as NameId;
+        self.text.push(String::from_utf8_lossy(name).into());
+        self.ids.insert(name.into(), id);
+        id
+    }
+}
+
+impl Paths {
+    fn new() -> Paths {
+        Paths { text: vec!["".into()], children: HashMap::new(), names: Names::default() }
+    }
+
+    pub fn text(&self, path: PathId) -> &str {
+        &self.text[path as usize]
+    }
+
+    fn child(&mut self, parent: PathId, name: NameId) -> PathId {
+        if let Some(&id) = self.children.get(&(parent, name)) {
+            return id;
+        }
+        let name_text = &self.names.text[name as usize];
+        let text = if parent == ROOT {
+            name_text.clone()
+        } else {
+            format!("{}/{}", self.text[parent as usize], name_text).into()
+        };
+        let id = self.text.len() as PathId;
+        self.text.push(text);
+        self.children.insert((parent, name), id);
+        id
+    }
+}
+
+/// A relevant tree: its entries that lead to a matched blob.
+struct Node {
+    entries: Vec<Entry>,
+    /// The paths of `entries` for the prefix they were last resolved at.
+    resolved: Option<(PathId, Vec<PathId>)>,
+}
+
+#[derive(Clone, Copy)]
+struct Entry {
+    name: NameId,
+    child: Id,
+    is_tree: bool,
+}
+
+/// Reads relevant trees on demand and walks them.
+pub struct TreeWalk<'a> {
+    repo: &'a GitRepo,
+    table: &'a ObjectTable,
+    relevant: &'a IdSet,
+    packs: PackReader<'a>,
+    buffer: Vec<u8>,
+    nodes: HashMap<Id, Node>,
+    pub paths: Paths,
+}
+
+impl<'a> TreeWalk<'a> {
+    /// `relevant`: the matched blobs and every tree that leads to one.
+    pub fn new(repo: &'a GitRepo, table: &'a ObjectTable, relevant: &'a IdSet) -> TreeWalk<'a> {
+        TreeWalk {
+            repo,
+            table,
+            relevant,
+            packs: PackReader::new(table),
+            buffer: Vec::new(),
+            nodes: HashMap::new(),
+            paths: Paths::new(),
+        }
+    }
+
+    /// Calls `visit(path, blob)` for every matched blob under the root tree
+    /// `tree`.
+    pub fn walk(&mut self, tree: Id, visit: &mut dyn FnMut(PathId, Id)) {
+        if self.relevant.contains(tree) {
+            self.walk_at(tree, ROOT, visit);
+        }
+    }
+
+    fn walk_at(&mut self, tree: Id, prefix: PathId, visit: &mut dyn FnMut(PathId, Id)) {
+        if !self.nodes.contains_key(&tree) {
+            let entries = self.read_entries(tree);
+            self.nodes.insert(tree, Node { entries, resolved: None });
+        }
+        let node = self.nodes.get_mut(&tree).expect("inserted above");
+        // Resolve entry paths for this prefix, once per (tree, prefix).
+        if node.resolved.as_ref().is_none_or(|(p, _)| *p != prefix) {
+            let entries = std::mem::take(&mut node.entries);
+            let ids = entries.iter().map(|e| self.paths.child(prefix, e.name)).collect();
+            let node = self.nodes.get_mut(&tree).expect("inserted above");
+            node.entries = entries;
+            node.resolved = Some((prefix, ids));
+        }
+        let node = &self.nodes[&tree];
+        let (_, ids) = node.resolved.as_ref().expect("resolved above");
+        // Subtrees are walked after this node's borrow ends.
+        let mut subtrees: Vec<(Id, PathId)> = Vec::new();
+        for (entry, &path) in node.entries.iter().zip(ids) {
+            if entry.is_tree {
+                subtrees.push((entry.child, path));
+            } else {
+                visit(path, entry.child);
+            }
+        }
+        for (child, path) in subtrees {
+            self.walk_at(child, path, visit);
+        }
+    }
+
+    /// The entries of `tree` that lead to a matched blob. Packed trees are
+    /// read through the decode's own pack maps; loose ones through libgit2.
+    fn read_entries(&mut self, tree: Id) -> Vec<Entry> {
+        let mut entries = Vec::new();
+        let (table, relevant, names) = (self.table, self.relevant, &mut self.paths.names);
+        let mut add = |name: &[u8], oid: &gix_hash::oid, is_tree: bool| {
+            if let Some(child) = table.id(oid).filter(|&c| relevant.contains(c)) {
+                entries.push(Entry { name: names.intern(name), child, is_tree });
+            }
+        };
+        if self.packs.read(tree, &mut self.buffer) == Some(gix_object::Kind::Tree) {
+            for entry in gix_object::TreeRefIter::from_bytes(&self.buffer, gix_hash::Kind::Sha1).flatten() {
+                if !entry.mode.is_commit() {
+                    add(entry.filename, entry.oid, entry.mode.is_tree());
+                }
+            }
+        } else if let Ok(git_tree) = self.repo.repo.find_tree(to_git2(&self.table.oid(tree))) {
+            for entry in git_tree.iter() {
+                let kind = entry.kind();
+                if kind == Some(git2::ObjectType::Tree) || kind == Some(git2::ObjectType::Blob) {
+                    add(entry.name_bytes(), &to_gix(entry.id()), kind == Some(git2::ObjectType::Tree));
+                }
+            }
+        }
+        entries
+    }
+}
+
+/// A set of positions (in a history's topological order), added in
+/// increasing order and stored as runs: a key carried by 50,000 consecutive
+/// commits is one run, not 50,000 ids.
+#[derive(Debug, Default, Clone)]
+pub struct Runs(Vec<(u32, u32)>);
+
+impl Runs {
+    /// Adds `pos`, which must be ≥ every position added before.
+    pub fn push(&mut self, pos: u32) {
+        match self.0.last_mut() {
+            Some((start, len)) if *start + *len == pos => *len += 1,
+            Some((start, len)) if *start + *len > pos => {} // already there
+            _ => self.0.push((pos, 1)),
+        }
+    }
+
+    pub fn contains(&self, pos: u32) -> bool {
+        let i = self.0.partition_point(|&(start, _)| start <= pos);
+        i > 0 && {
+            let (start, len) = self.0[i - 1];
+            pos < start + len
+        }
+    }
+
+    /// How many positions the set holds.
+    pub fn count(&self) -> u64 {
+        self.0.iter().map(|&(_, len)| len as u64).sum()
+    }
+
+    pub fn first(&self) -> Option<u32> {
+        self.0.first().map(|&(start, _)| start)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        self.0.iter().flat_map(|&(start, len)| start..start + len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Runs;
+
+    #[test]
+    fn runs_merge_consecutive_positions_and_answer_membership() {
+        let mut runs = Runs::default();
+        for pos in [3, 4, 5, 5, 9, 10, 20] {
+            runs.push(pos);
+        }
+        assert_eq!(runs.0, vec![(3, 3), (9, 2), (20, 1)]);
+        assert_eq!(runs.count(), 6);
+        assert_eq!(runs.iter().collect::<Vec<_>>(), vec![3, 4, 5, 9, 10, 20]);
+        for (pos, inside) in [(2, false), (3, true), (5, true), (6, false), (10, true), (11, false), (20, true)] {
+            assert_eq!(runs.contains(pos), inside, "{pos}");
+        }
+    }
+}
