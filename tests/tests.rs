@@ -13,6 +13,7 @@ mod decode_unit;
 mod engine;
 mod git_cli;
 mod hard_cases;
+mod history_scale;
 mod hostile_git;
 mod html_report;
 mod org_cli;

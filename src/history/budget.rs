@@ -43,7 +43,11 @@ pub struct Plan {
 /// on top of `resident` (what the process holds already).
 pub fn floor(table: &ObjectTable, resident: u64, file_pages_limit: u64) -> u64 {
     let largest_pack = table.packs.iter().map(|p| p.index.num_objects() as u64).max().unwrap_or(0);
-    resident + file_pages_limit + DELTA_TREE_PER_OBJECT * largest_pack + GRAPH_PER_OBJECT * table.len() as u64
+    let mapped: u64 = table.packs.iter().map(|p| p.mapped_bytes()).sum();
+    resident
+        + file_pages_limit.min(mapped)
+        + DELTA_TREE_PER_OBJECT * largest_pack
+        + GRAPH_PER_OBJECT * table.len() as u64
 }
 
 /// The thread count that fits `budget` above `floor`.

@@ -45,6 +45,11 @@ impl Pack {
         Ok(Pack { index, data, base, maps })
     }
 
+    /// The bytes of the index and the pack, as mapped.
+    pub fn mapped_bytes(&self) -> u64 {
+        self.maps.iter().map(|&(_, len)| len as u64).sum()
+    }
+
     /// Gives back the resident pages of this pack's maps (they stay in the
     /// page cache and fault back in when read again).
     pub fn drop_resident_pages(&self) {
