@@ -22,7 +22,7 @@ fn many_keys_many_commits(dir: &Path) -> Vec<String> {
     assert!(status.success());
     let keys: Vec<String> = (0..FILES_WITH_KEYS).map(|i| common::key("anthropic-api", 9_000 + i as u64)).collect();
     let mut stream = Vec::new();
-    let mut commit = |stream: &mut Vec<u8>, n: usize, files: &[(String, String)]| {
+    let commit = |stream: &mut Vec<u8>, n: usize, files: &[(String, String)]| {
         let message = format!("commit {n}");
         write!(stream, "commit refs/heads/main\ncommitter Dev <dev@example.com> {} +0000\n", 1_700_000_000 + n)
             .unwrap();
@@ -51,6 +51,8 @@ fn many_keys_many_commits(dir: &Path) -> Vec<String> {
 fn run_with_peak(args: &[&str]) -> (i32, Value, u64) {
     let exe = assert_cmd::cargo::cargo_bin("leakhound");
     let out = tempfile::NamedTempFile::new().unwrap();
+    // Waited for below with wait4, which std's Child cannot do.
+    #[allow(clippy::zombie_processes)]
     let child = Command::new(exe).args(args).stdout(out.reopen().unwrap()).stderr(Stdio::null()).spawn().unwrap();
     let mut status = 0;
     // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
