@@ -47,6 +47,9 @@
 #
 # USAGE
 #   benches/git_history.sh              (from anywhere; needs python3 >= 3.11, git, GNU time)
+#   benches/git_history.sh --large      the large case instead: histories of 0.5M and 1M
+#                                       objects (and LARGE_REPO=PATH, a real one), with the
+#                                       audit's memory by phase; see benches/git_history_large.sh
 #   RUNS=9 benches/git_history.sh       timed runs per tool (default 5)
 #   LEAKHOUND_BENCH_DIR=/data/lhb ...   cache dir (default /tmp/leakhound-bench)
 #   LEAKHOUND=/path/to/bin ...          benchmark that binary and skip `cargo build`
@@ -62,6 +65,10 @@
 #   $LEAKHOUND_BENCH_DIR/history.planted.json.
 
 set -euo pipefail
+
+if [[ ${1:-} == --large ]]; then
+    exec "$(dirname "${BASH_SOURCE[0]}")/git_history_large.sh"
+fi
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH_DIR=${LEAKHOUND_BENCH_DIR:-/tmp/leakhound-bench}
