@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use super::tree_walk::{PathId, Runs, TreeWalk};
+use super::tree_walk::{Leaf, PathId, Runs, TreeWalk};
 use crate::detect::Detector;
 use crate::enrich::exposure::ContentFacts;
 use crate::finding::{Finding, GitInfo};
@@ -124,16 +124,19 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
     let mut pending: Vec<Pending> = Vec::new();
     // (rule, secret hash, path) → index in `pending`.
     let mut pending_index: HashMap<(&str, &str, PathId), u32> = HashMap::new();
-    // Per (path, blob): the pending entries a commit holding it carries.
-    let mut leaf_pending: HashMap<(PathId, Id), Vec<u32>> = HashMap::new();
+    // Per leaf (a matched blob at a path): the pending entries a commit
+    // holding it carries; `None` until the leaf is first seen.
+    let mut leaf_pending: Vec<Option<Vec<u32>>> = Vec::new();
     let mut attributed_blobs = IdSet::new(table.len());
-    let mut leaves: Vec<(PathId, Id)> = Vec::new();
+    let mut leaves: Vec<Leaf> = Vec::new();
     for (pos, &commit) in order.ids.iter().enumerate() {
         let tree = graph.commit(commit).expect("ordered ids are commits").tree;
         leaves.clear();
-        walk.walk(tree, &mut |path, blob| leaves.push((path, blob)));
-        for &(path, blob) in &leaves {
-            let indices = leaf_pending.entry((path, blob)).or_insert_with(|| {
+        walk.walk(tree, &mut |leaf| leaves.push(leaf));
+        leaf_pending.resize(walk.leaf_count(), None);
+        for &leaf in &leaves {
+            let indices = leaf_pending[leaf as usize].get_or_insert_with(|| {
+                let (path, blob) = walk.leaf(leaf);
                 attributed_blobs.insert(blob);
                 let findings = hits_by_blob.get(&blob).map_or(&[][..], |h| &h.findings);
                 findings
@@ -158,8 +161,8 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
 
     let mut in_head = vec![false; pending.len()];
     if let Some(head) = repo.head().and_then(|h| table.id(&h)).and_then(|id| graph.commit(id)) {
-        walk.walk(head.tree, &mut |path, blob| {
-            for &i in leaf_pending.get(&(path, blob)).map_or(&[][..], Vec::as_slice) {
+        walk.walk(head.tree, &mut |leaf| {
+            for &i in leaf_pending.get(leaf as usize).and_then(Option::as_ref).map_or(&[][..], Vec::as_slice) {
                 in_head[i as usize] = true;
             }
         });

@@ -82,8 +82,10 @@ impl Paths {
 /// A relevant tree: its entries that lead to a matched blob.
 struct Node {
     entries: Vec<Entry>,
-    /// The paths of `entries` for the prefix they were last resolved at.
-    resolved: Option<(PathId, Vec<PathId>)>,
+    /// The prefix `slots` were resolved for (`UNRESOLVED`: none yet).
+    prefix: PathId,
+    /// Per entry, for that prefix: a subtree's path, or a blob's leaf.
+    slots: Vec<u32>,
 }
 
 #[derive(Clone, Copy)]
@@ -93,6 +95,12 @@ struct Entry {
     is_tree: bool,
 }
 
+const UNRESOLVED: u32 = u32::MAX;
+
+/// A matched blob at a path: what a walk reports, numbered densely so the
+/// caller can keep what it derives per leaf in a `Vec`.
+pub type Leaf = u32;
+
 /// Reads relevant trees on demand and walks them.
 pub struct TreeWalk<'a> {
     repo: &'a GitRepo,
@@ -100,7 +108,12 @@ pub struct TreeWalk<'a> {
     relevant: &'a IdSet,
     packs: PackReader<'a>,
     buffer: Vec<u8>,
-    nodes: HashMap<Id, Node>,
+    nodes: Vec<Node>,
+    /// Object id → index in `nodes` (`UNRESOLVED`: not read yet).
+    node_of: Vec<u32>,
+    leaves: Vec<(PathId, Id)>,
+    leaf_of: HashMap<(PathId, Id), Leaf>,
+    stack: Vec<(u32, PathId)>,
     pub paths: Paths,
 }
 
@@ -113,47 +126,82 @@ impl<'a> TreeWalk<'a> {
             relevant,
             packs: PackReader::new(table),
             buffer: Vec::new(),
-            nodes: HashMap::new(),
+            nodes: Vec::new(),
+            node_of: vec![UNRESOLVED; table.len()],
+            leaves: Vec::new(),
+            leaf_of: HashMap::new(),
+            stack: Vec::new(),
             paths: Paths::new(),
         }
     }
 
-    /// Calls `visit(path, blob)` for every matched blob under the root tree
-    /// `tree`.
-    pub fn walk(&mut self, tree: Id, visit: &mut dyn FnMut(PathId, Id)) {
-        if self.relevant.contains(tree) {
-            self.walk_at(tree, ROOT, visit);
+    /// The path and blob of `leaf`.
+    pub fn leaf(&self, leaf: Leaf) -> (PathId, Id) {
+        self.leaves[leaf as usize]
+    }
+
+    /// How many leaves there are so far.
+    pub fn leaf_count(&self) -> usize {
+        self.leaves.len()
+    }
+
+    /// Calls `visit(leaf)` for every matched blob under the root tree `tree`.
+    /// After a tree's first visit at a path, a walk costs one step per
+    /// relevant entry: no hashing, no allocation.
+    pub fn walk(&mut self, tree: Id, visit: &mut dyn FnMut(Leaf)) {
+        if !self.relevant.contains(tree) {
+            return;
+        }
+        let root = self.node(tree);
+        self.stack.push((root, ROOT));
+        while let Some((node, prefix)) = self.stack.pop() {
+            if self.nodes[node as usize].prefix != prefix {
+                self.resolve(node, prefix);
+            }
+            let n = &self.nodes[node as usize];
+            for (entry, &slot) in n.entries.iter().zip(&n.slots) {
+                if entry.is_tree {
+                    self.stack.push((self.node_of[entry.child as usize], slot));
+                } else {
+                    visit(slot);
+                }
+            }
         }
     }
 
-    fn walk_at(&mut self, tree: Id, prefix: PathId, visit: &mut dyn FnMut(PathId, Id)) {
-        if !self.nodes.contains_key(&tree) {
-            let entries = self.read_entries(tree);
-            self.nodes.insert(tree, Node { entries, resolved: None });
+    /// The node of `tree`, read on first use.
+    fn node(&mut self, tree: Id) -> u32 {
+        let known = self.node_of[tree as usize];
+        if known != UNRESOLVED {
+            return known;
         }
-        let node = self.nodes.get_mut(&tree).expect("inserted above");
-        // Resolve entry paths for this prefix, once per (tree, prefix).
-        if node.resolved.as_ref().is_none_or(|(p, _)| *p != prefix) {
-            let entries = std::mem::take(&mut node.entries);
-            let ids = entries.iter().map(|e| self.paths.child(prefix, e.name)).collect();
-            let node = self.nodes.get_mut(&tree).expect("inserted above");
-            node.entries = entries;
-            node.resolved = Some((prefix, ids));
-        }
-        let node = &self.nodes[&tree];
-        let (_, ids) = node.resolved.as_ref().expect("resolved above");
-        // Subtrees are walked after this node's borrow ends.
-        let mut subtrees: Vec<(Id, PathId)> = Vec::new();
-        for (entry, &path) in node.entries.iter().zip(ids) {
+        let entries = self.read_entries(tree);
+        let index = self.nodes.len() as u32;
+        self.nodes.push(Node { entries, prefix: UNRESOLVED, slots: Vec::new() });
+        self.node_of[tree as usize] = index;
+        index
+    }
+
+    /// Gives `node`'s entries their paths (subtrees) and leaves (blobs)
+    /// under `prefix`, reading subtrees not seen yet.
+    fn resolve(&mut self, node: u32, prefix: PathId) {
+        let entries = std::mem::take(&mut self.nodes[node as usize].entries);
+        let mut slots = Vec::with_capacity(entries.len());
+        for entry in &entries {
+            let path = self.paths.child(prefix, entry.name);
             if entry.is_tree {
-                subtrees.push((entry.child, path));
+                self.node(entry.child);
+                slots.push(path);
             } else {
-                visit(path, entry.child);
+                let next = self.leaves.len() as Leaf;
+                let leaf = *self.leaf_of.entry((path, entry.child)).or_insert(next);
+                if leaf == next {
+                    self.leaves.push((path, entry.child));
+                }
+                slots.push(leaf);
             }
         }
-        for (child, path) in subtrees {
-            self.walk_at(child, path, visit);
-        }
+        self.nodes[node as usize] = Node { entries, prefix, slots };
     }
 
     /// The entries of `tree` that lead to a matched blob. Packed trees are
