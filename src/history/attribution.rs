@@ -130,6 +130,7 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
         .map(|c| names.paths_under(c.tree).as_ref().clone())
         .unwrap_or_default();
     let carried_by = refs_carrying(graph, table, refs, &order, &position, &pending);
+    let key_commits = commits_per_secret(&pending);
 
     let mut findings: Vec<Finding> = pending
         .into_values()
@@ -148,6 +149,7 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
             info.blob = table.oid(p.blob).to_string();
             info.in_head = in_head;
             info.commit_count = p.commits.len() as u64;
+            info.key_commit_count = key_commits.get(&finding.secret_sha256).copied().unwrap_or_default();
             info.branches = branches;
             finding.git = Some(info);
             Some(finding)
@@ -169,6 +171,23 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// For each secret, how many commits carry it at any path (a key copied to
+/// many paths is in far fewer commits than the sum of its paths' counts).
+fn commits_per_secret(pending: &BTreeMap<(String, String, String), Pending>) -> HashMap<String, u64> {
+    let mut commits: HashMap<&str, Vec<Id>> = HashMap::new();
+    for ((_, secret, _), p) in pending {
+        commits.entry(secret.as_str()).or_default().extend(&p.commits);
+    }
+    commits
+        .into_iter()
+        .map(|(secret, mut ids)| {
+            ids.sort_unstable();
+            ids.dedup();
+            (secret.to_string(), ids.len() as u64)
+        })
+        .collect()
 }
 
 /// Reads tree entries by name, only for trees on the way to a matched blob.
