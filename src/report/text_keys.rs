@@ -144,7 +144,9 @@ fn write_history(out: &mut dyn Write, item: &RotationItem) -> io::Result<()> {
     };
     let refs: BTreeSet<&str> =
         with_git.iter().flat_map(|p| p.git.as_ref().map_or(&[][..], |g| &g.branches[..])).map(String::as_str).collect();
-    writeln!(out, "     {where_now} · in {} · {}", plural(commits(&with_git), "commit"), refs_words(&refs))
+    // A range scan names no refs: nothing to say then.
+    let refs = if refs.is_empty() { String::new() } else { format!(" · {}", refs_words(&refs)) };
+    writeln!(out, "     {where_now} · in {}{refs}", plural(commits(&with_git), "commit"))
 }
 
 fn in_head(f: &Finding) -> bool {
@@ -177,9 +179,6 @@ fn commits(places: &[&Finding]) -> u64 {
 /// more`: branches first (main or master before the others), then remotes,
 /// then tags and the rest.
 fn refs_words(refs: &BTreeSet<&str>) -> String {
-    if refs.is_empty() {
-        return "in no ref".into();
-    }
     let rank = |r: &str| match r {
         "refs/heads/main" | "refs/heads/master" => 0,
         r if r.starts_with("refs/heads/") => 1,
