@@ -66,6 +66,14 @@ pub struct Finding {
     #[serde(skip)]
     pub session: Option<String>,
     pub severity: Severity,
+    /// Why `severity` is not the rule's usual one: a value public by design
+    /// (a Firebase web config's key), or one verification raised again.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub severity_reason: Option<String>,
+    /// The value is meant to be public (the rule's `[rule.public]` matched):
+    /// restrict it, no need to rotate it, unless verification raised it.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub public_by_design: bool,
     pub confidence: Confidence,
     pub rotate_url: String,
     /// Why the finding is suppressed (`inline-allow`, `allow-paths`,
@@ -240,13 +248,27 @@ pub struct GitInfo {
     pub in_head: bool,
     /// How many commits have the secret at this path.
     pub commit_count: u64,
+    /// How many commits have the secret at any path (history audits; 0
+    /// when not counted).
+    #[serde(skip_serializing_if = "is_zero", default)]
+    pub key_commit_count: u64,
     /// Refs (branches, tags, remotes, stash) whose history holds it.
     pub branches: Vec<String>,
     /// Blob id of the file version the line/column refer to.
     pub blob: String,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 impl Finding {
+    /// A value public by design that nothing showed to be more (no live
+    /// verdict raised it): reported, but neither to rotate nor to fail on.
+    pub fn is_public_only(&self) -> bool {
+        self.public_by_design && self.severity <= Severity::Low
+    }
+
     /// Whether `secret` is the key itself rather than a masked form of it
     /// (a shard report read back): its hash is `secret_sha256`.
     pub fn has_full_secret(&self) -> bool {

@@ -32,6 +32,9 @@ pub struct Stats {
     pub unit: Unit,
     pub bytes_scanned: u64,
     pub findings: u64,
+    /// Distinct secrets among the findings (by `secret_sha256`): the text
+    /// summary's "of N unique keys".
+    pub unique_keys: u64,
     /// Skipped inputs by reason (`binary`, `too-large`, `not-a-file`,
     /// `symlink-loop`, `unreadable`).
     pub skipped: BTreeMap<&'static str, u64>,
@@ -45,6 +48,19 @@ pub struct Stats {
     /// What `--verify` did, when it ran.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verification: Option<VerifyStats>,
+    /// What ignore files kept out of a tree scan (absent when none were
+    /// honoured: `--no-ignore`, git modes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub excluded_by_ignore_files: Option<Excluded>,
+}
+
+/// Entries ignore files (`.gitignore`, `.ignore`, git's exclude files)
+/// kept out of a walk: files, and directories not entered (their contents
+/// are not counted: counting them would mean walking them).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Excluded {
+    pub files: u64,
+    pub directories: u64,
 }
 
 /// What a scan's inputs were.
@@ -130,11 +146,22 @@ pub fn count_by_reason(skipped: &[Skip]) -> BTreeMap<&'static str, u64> {
     counts
 }
 
+/// Distinct secrets among `findings`.
+pub fn unique_keys(findings: &[Finding]) -> u64 {
+    findings.iter().map(|f| f.secret_sha256.as_str()).collect::<std::collections::BTreeSet<_>>().len() as u64
+}
+
 pub fn duration_ms(d: Duration) -> u64 {
     d.as_millis().try_into().unwrap_or(u64::MAX)
 }
 
 impl ScanOutcome {
+    /// Sets the counts that follow from `findings` (after suppression).
+    pub fn count_findings(&mut self) {
+        self.stats.findings = self.findings.len() as u64;
+        self.stats.unique_keys = unique_keys(&self.findings);
+    }
+
     pub fn has_errors(&self) -> bool {
         self.skipped.iter().any(|s| s.reason.is_error())
     }

@@ -270,9 +270,10 @@ fn endpoint(mock: &Mock) -> String {
 /// The "Rotate now" items of a text report: (headline, places).
 fn rotation_items(text: &str) -> Vec<(String, Vec<String>)> {
     let section = text.split("Rotate now").nth(1).expect("a Rotate now section");
-    let section = section.split("\n\n").next().unwrap();
     let mut items: Vec<(String, Vec<String>)> = Vec::new();
-    for line in section.lines().skip(1) {
+    // Blocks are indented and apart by blank lines; the section ends at the
+    // next line that is not indented.
+    for line in section.lines().skip(1).take_while(|l| l.is_empty() || l.starts_with(' ')) {
         let trimmed = line.trim();
         if trimmed.chars().next().is_some_and(|c| c.is_ascii_digit()) {
             items.push((trimmed.to_string(), Vec::new()));

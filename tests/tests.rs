@@ -25,4 +25,5 @@ mod scan_cli;
 mod ship;
 mod suppress_cli;
 mod team;
+mod team_output;
 mod verify_cli;

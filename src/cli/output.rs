@@ -56,7 +56,17 @@ pub fn errors_to_stderr(outcome: &ScanOutcome, args: &OutputArgs) {
 /// `--sarif FILE`, the same outcome a second time, as SARIF, to FILE: one
 /// scan, rendered twice (a CI step's text summary and its code-scanning
 /// upload), never a second scan.
-pub fn emit(outcome: &mut ScanOutcome, rules: &RuleSet, args: &OutputArgs, title: &str) -> Result<()> {
+///
+/// With `quiet_when_clean` (the pre-commit hook's `staged`), a text report
+/// to standard output of a run that found nothing and could read
+/// everything is not written at all: a hook is silent on success.
+pub fn emit(
+    outcome: &mut ScanOutcome,
+    rules: &RuleSet,
+    args: &OutputArgs,
+    title: &str,
+    quiet_when_clean: bool,
+) -> Result<()> {
     if let (Some(report), Some(sarif)) = (&args.output, &args.sarif)
         && same_path(report, sarif)
     {
@@ -83,7 +93,13 @@ pub fn emit(outcome: &mut ScanOutcome, rules: &RuleSet, args: &OutputArgs, title
     if qualified_for(args.format) {
         org::qualify_for_display(outcome);
     }
-    write_report(outcome, rules, args.output.as_deref(), &options)?;
+    let clean = outcome.findings.is_empty()
+        && !outcome.has_errors()
+        && (outcome.suppressed.is_empty() || !args.show_suppressed);
+    let quiet = quiet_when_clean && clean && args.format == Format::Text && args.output.is_none();
+    if !quiet {
+        write_report(outcome, rules, args.output.as_deref(), &options)?;
+    }
     if let Some(path) = &args.sarif {
         if !qualified_for(args.format) {
             org::qualify_for_display(outcome);

@@ -34,6 +34,9 @@ pub struct Session {
     pub respect_ignore_files: bool,
     /// What was scanned, for the report's heading.
     pub title: String,
+    /// No text report when nothing was found (`staged`: a pre-commit hook
+    /// is silent on success).
+    pub quiet_when_clean: bool,
 }
 
 impl Session {
@@ -54,6 +57,7 @@ impl Session {
             max_file_size: max_file_size.or(config.max_file_size).unwrap_or(DEFAULT_MAX_FILE_SIZE),
             respect_ignore_files: config.respect_gitignore.unwrap_or(true),
             title: root.canonicalize().unwrap_or_else(|_| root.to_path_buf()).display().to_string(),
+            quiet_when_clean: false,
             gitleaks_ignore: GitleaksIgnore::load(if root.is_dir() { root } else { root.parent().unwrap_or(root) }),
             config,
         })
@@ -69,7 +73,7 @@ impl Session {
             suppress(&mut outcome.findings, &self.config, baseline.as_ref(), self.gitleaks_ignore.as_ref());
         outcome.stats.suppressed = suppressed.len() as u64;
         outcome.stats.suppressed_by = by_reason;
-        outcome.stats.findings = outcome.findings.len() as u64;
+        outcome.count_findings();
         outcome.suppressed = suppressed;
         outcome.notes.extend(self.config.warnings.iter().cloned());
         outcome.notes.extend(self.detector.take_notes());
@@ -82,7 +86,7 @@ impl Session {
             outcome.stats.verification =
                 Some(verify::verify(&mut outcome.findings, self.detector.rules(), &mut options)?);
         }
-        output::emit(&mut outcome, self.detector.rules(), output, &self.title)?;
+        output::emit(&mut outcome, self.detector.rules(), output, &self.title, self.quiet_when_clean)?;
         output::errors_to_stderr(&outcome, output);
         if interrupt::requested() {
             return Ok(exit::INTERRUPTED);

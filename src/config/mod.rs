@@ -80,13 +80,14 @@ struct Raw {
 /// Which findings make the exit code 1 (`--fail-on`, `fail_on`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FailOn {
-    /// Every finding except warnings.
+    /// Every finding except warnings and values public by design that
+    /// verification did not raise (`Finding::is_public_only`).
     #[default]
     Any,
     Critical,
     /// Only keys `--verify` found live.
     Live,
-    /// Warnings too.
+    /// Warnings and public values too.
     Warning,
 }
 
@@ -101,7 +102,7 @@ impl FailOn {
 
     pub fn fails(self, finding: &Finding) -> bool {
         match self {
-            FailOn::Any => finding.severity > Severity::Warning,
+            FailOn::Any => finding.severity > Severity::Warning && !finding.is_public_only(),
             FailOn::Critical => finding.severity == Severity::Critical,
             FailOn::Live => finding.verification.as_ref().is_some_and(|v| v.status == Status::Live),
             FailOn::Warning => true,

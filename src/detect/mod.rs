@@ -144,6 +144,10 @@ impl Detector {
                 // escape): the whole decoded key replaces any plain finding
                 // that is a piece of it, inside its span.
                 let end = view.map.to_original(f.byte_offset + f.secret.len().max(1) - 1) + 1;
+                // A comment on the file's own line(s) the decoded key came
+                // from covers it: the view's line is decoded text, where
+                // the comment may not be (a base64 value, an escaped string).
+                f.inline_allow = f.inline_allow || original_lines_allow(bytes, offset, end, &f.rule_id);
                 // A plain match of the whole encoded value (a Docker
                 // `auth`, an `.npmrc` `_auth`, a Kubernetes Secret's base64
                 // under a `..._KEY:` name) holds what this view decoded: a
@@ -231,6 +235,15 @@ impl Detector {
     }
 }
 
+/// Whether a line of `bytes` that `start..end` touches carries an inline
+/// allow covering `rule_id`.
+fn original_lines_allow(bytes: &[u8], start: usize, end: usize, rule_id: &str) -> bool {
+    let (start, end) = (start.min(bytes.len()), end.min(bytes.len()).max(start.min(bytes.len())));
+    let first = memchr::memrchr(b'\n', &bytes[..start]).map_or(0, |i| i + 1);
+    let last = memchr::memchr(b'\n', &bytes[end..]).map_or(bytes.len(), |i| end + i);
+    bytes[first..last].split(|&b| b == b'\n').any(|line| inline_allows(line, rule_id))
+}
+
 /// A two-part credential is one finding: a match that another finding of
 /// the same file names as its companion (an AWS access key id beside its
 /// secret) is left out; the secret's finding names it.
@@ -300,6 +313,7 @@ fn finding_from_match(engine: &Engine, m: &Match, haystack: &[u8], path: &str, l
     let secret = String::from_utf8_lossy(secret_bytes).into_owned();
     let secret_sha256 = secret_hash(secret_bytes);
     let (line, column) = lines.locate(m.start);
+    let public = rule.public_match(haystack, m.start, m.end);
     Finding {
         rule_id: rule.spec.id.clone(),
         provider: rule.spec.provider.clone(),
@@ -324,7 +338,9 @@ fn finding_from_match(engine: &Engine, m: &Match, haystack: &[u8], path: &str, l
         header: m.header.map(|(s, e)| String::from_utf8_lossy(&haystack[s..e]).into_owned()),
         request_host: attributed.as_ref().map(|(host, _)| host.clone()),
         session: rule.find_session(haystack, m.start, m.end).map(|value| String::from_utf8_lossy(value).into_owned()),
-        severity: rule.spec.severity,
+        severity: public.map_or(rule.spec.severity, |p| p.severity),
+        severity_reason: public.map(|p| p.reason.clone()),
+        public_by_design: public.is_some(),
         confidence: m.confidence,
         rotate_url: rule.spec.rotate_url.clone(),
         suppressed_by: None,
@@ -353,7 +369,7 @@ mod tests {
         assert_eq!(rule_ids(&detector.raw_findings(kubeconfig, "config")), ["kubernetes-kubeconfig-client-key"]);
         // A Docker auth whose password is a GitHub token: the generic
         // rule's match of the base64 gives way to the decoded token.
-        let docker = b"{\"auths\": {\"ghcr.io\": {\"auth\": \"b2N0b2NhdDpnaHBfRVJwc1RkbXUxMUxwZjRPekpsQ050SlBPT0NWTkdWd2xIOHJP\"}}}\n";
+        let docker = b"{\"auths\": {\"ghcr.io\": {\"auth\": \"b2N0b2NhdDpnaHBfRVJwc1RkbXUxMUxwZjRPekpsQ050SlBPT0NWTkdWd2xIOHJP\"}}}\n"; // leakhound:allow (a test fixture)
         assert_eq!(rule_ids(&detector.raw_findings(docker, "config.json")), ["github-pat-classic"]);
     }
 

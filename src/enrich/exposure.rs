@@ -211,7 +211,9 @@ impl ExposureRules {
         if finding.header.is_some() || finding.kind == HARDCODED_HEADER {
             finding.kind = if verdict.client_side { CLIENT_SIDE_HEADER } else { HARDCODED_HEADER }.into();
         }
-        if verdict.client_side && finding.severity != Severity::Warning {
+        // A value public by design (a Firebase web config) is meant to be
+        // served: that is no reason to raise it.
+        if verdict.client_side && finding.severity != Severity::Warning && !finding.public_by_design {
             finding.severity = Severity::Critical;
         }
         true

@@ -169,6 +169,7 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
     }
     drop(walk);
     let carried_by = refs_carrying(graph, table, refs, &order, &pending);
+    let key_commits = commits_per_secret(&pending);
 
     let mut findings: Vec<Finding> = pending
         .into_iter()
@@ -184,6 +185,7 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
             info.blob = table.oid(p.blob).to_string();
             info.in_head = in_head;
             info.commit_count = p.commits.count();
+            info.key_commit_count = key_commits.get(finding.secret_sha256.as_str()).copied().unwrap_or_default();
             info.branches = branches;
             finding.git = Some(info);
             Some(finding)
@@ -205,6 +207,17 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// For each secret, how many commits carry it at any path (a key copied to
+/// many paths is in far fewer commits than the sum of its paths' counts).
+fn commits_per_secret(pending: &[Pending]) -> HashMap<String, u64> {
+    let mut by_secret: HashMap<&str, Runs> = HashMap::new();
+    for p in pending {
+        let union = by_secret.entry(p.template.secret_sha256.as_str()).or_default();
+        *union = union.union(&p.commits);
+    }
+    by_secret.into_iter().map(|(secret, runs)| (secret.to_string(), runs.count())).collect()
 }
 
 /// For each pending finding, the refs whose history holds one of its

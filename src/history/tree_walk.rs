@@ -261,6 +261,20 @@ impl Runs {
         self.0.iter().map(|&(_, len)| len as u64).sum()
     }
 
+    /// The positions in either set.
+    pub fn union(&self, other: &Runs) -> Runs {
+        let mut all: Vec<(u32, u32)> = self.0.iter().chain(&other.0).copied().collect();
+        all.sort_unstable();
+        let mut merged: Vec<(u32, u32)> = Vec::with_capacity(all.len());
+        for (start, len) in all {
+            match merged.last_mut() {
+                Some((s, l)) if start <= *s + *l => *l = (*l).max(start + len - *s),
+                _ => merged.push((start, len)),
+            }
+        }
+        Runs(merged)
+    }
+
     pub fn first(&self) -> Option<u32> {
         self.0.first().map(|&(start, _)| start)
     }
@@ -283,6 +297,11 @@ mod tests {
         assert_eq!(runs.0, vec![(3, 3), (9, 2), (20, 1)]);
         assert_eq!(runs.count(), 6);
         assert_eq!(runs.iter().collect::<Vec<_>>(), vec![3, 4, 5, 9, 10, 20]);
+        let mut other = Runs::default();
+        for pos in [1, 2, 5, 6, 7, 30] {
+            other.push(pos);
+        }
+        assert_eq!(runs.union(&other).0, vec![(1, 7), (9, 2), (20, 1), (30, 1)]);
         for (pos, inside) in [(2, false), (3, true), (5, true), (6, false), (10, true), (11, false), (20, true)] {
             assert_eq!(runs.contains(pos), inside, "{pos}");
         }

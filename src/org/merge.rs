@@ -360,6 +360,7 @@ pub fn verify_unverified(
         if let Some(v) = results.get(&key(f)) {
             f.verification = Some(v.clone());
         }
+        verify::raise_if_live(f, rules);
     }
     let mut stats = verification_summary(findings).unwrap_or_default();
     stats.requests = run.requests;

@@ -9,6 +9,7 @@ pub mod rotation;
 pub mod sanitize;
 mod sarif;
 mod text;
+mod text_keys;
 
 use std::io::{self, Write};
 
@@ -18,7 +19,7 @@ use crate::rules::RuleSet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// Grouped by file, for people.
+    /// For people: a tree's findings grouped by file, history findings by key.
     Text,
     /// One JSON document: {"findings": [...], "stats": {...}, "skipped": [...]}.
     Json,

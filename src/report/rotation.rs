@@ -1,6 +1,7 @@
 //! The rotation plan: one item per unique secret, most urgent first, with
-//! every place it was found. Text output opens with it when `--verify` ran;
-//! other renderers (HTML) reuse the same order.
+//! every place it was found. Text output opens with it when `--verify` ran,
+//! and is made of it for history findings (`by_key`); other renderers
+//! (HTML) reuse the same order.
 //!
 //! Order: live keys first, by what they can do (`verification.access`):
 //! admin or organisation-wide keys, then keys with write scopes, then keys
@@ -59,14 +60,40 @@ impl<'a> RotationItem<'a> {
     }
 }
 
-/// Groups findings by secret, most urgent first. Findings that are not
-/// secrets (`client-exposed-key-reference` warnings) are left out.
+/// Whether a finding is a key to rotate: not a warning that names no
+/// secret (`client-exposed-key-reference`), not a value public by design.
+pub fn to_rotate(f: &Finding) -> bool {
+    f.kind != "client-exposed-key-reference" && !f.is_public_only()
+}
+
+/// Groups the keys to rotate by secret, most urgent first.
 pub fn plan(findings: &[Finding]) -> Vec<RotationItem<'_>> {
     let mut by_secret: BTreeMap<(&str, &str), Vec<&Finding>> = BTreeMap::new();
-    for f in findings.iter().filter(|f| f.kind != "client-exposed-key-reference") {
+    for f in findings.iter().filter(|f| to_rotate(f)) {
         by_secret.entry((f.rule_id.as_str(), f.secret_sha256.as_str())).or_default().push(f);
     }
-    let mut items: Vec<RotationItem> = by_secret.into_values().map(|places| RotationItem { places }).collect();
+    sorted(by_secret.into_values().collect())
+}
+
+/// Every finding grouped by secret alone (a unique key, as the summary
+/// counts them), in the plan's order; the keys to rotate first.
+pub fn by_key(findings: &[Finding]) -> Vec<RotationItem<'_>> {
+    let mut by_secret: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
+    for f in findings {
+        by_secret.entry(f.secret_sha256.as_str()).or_default().push(f);
+    }
+    let mut groups: Vec<Vec<&Finding>> = by_secret.into_values().collect();
+    for places in &mut groups {
+        // A place of a key to rotate first, so the item's headline is one.
+        places.sort_by_key(|f| !to_rotate(f));
+    }
+    let mut items = sorted(groups);
+    items.sort_by_key(|item| !item.places.iter().any(|f| to_rotate(f)));
+    items
+}
+
+fn sorted(groups: Vec<Vec<&Finding>>) -> Vec<RotationItem<'_>> {
+    let mut items: Vec<RotationItem> = groups.into_iter().map(|places| RotationItem { places }).collect();
     items.sort_by_key(|item| (item.urgency(), item.first().path.clone(), item.first().line));
     items
 }

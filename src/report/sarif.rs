@@ -83,6 +83,9 @@ fn result(f: &Finding, index: &HashMap<&str, usize>) -> Value {
     if f.client_side {
         message.push_str(" in code served to browsers");
     }
+    if let Some(reason) = &f.severity_reason {
+        message.push_str(&format!("; {reason}"));
+    }
     if let Some(v) = &f.verification {
         message.push_str(&format!("; verification: {}", v.status.as_str()));
         if let Some(q) = &v.qualifier {
@@ -108,6 +111,9 @@ fn result(f: &Finding, index: &HashMap<&str, usize>) -> Value {
     }
     if let Some(host) = &f.request_host {
         properties["request_host"] = json!(host);
+    }
+    if let Some(reason) = &f.severity_reason {
+        properties["severity_reason"] = json!(reason);
     }
     if let Some(git) = &f.git {
         properties["commit"] = json!(git.commit);

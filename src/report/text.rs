@@ -1,28 +1,30 @@
-//! Text output for people: findings grouped by file, the worst first within
-//! the run's order, then what was skipped, then a one-line summary. Every
+//! Text output for people. A tree's findings are grouped by file, the worst
+//! first (a tree is fixed file by file); history findings by key
+//! (`text_keys`: one key is often hundreds of findings, one per path it was
+//! ever copied to). Then what was skipped, then a one-line summary. Every
 //! string that came from a scanned file, or from a custom rule in a config
 //! file a scanned repository may bring, goes through `sanitize`.
 
 use std::io::{self, Write};
 
 use crate::finding::Finding;
-use crate::outcome::{Skip, SkipReason, Stats, Unit};
+use crate::outcome::{Skip, SkipReason, Stats, Unit, unique_keys};
 use crate::rules::verify_spec::Status;
 use crate::rules::{RuleSet, Severity};
 
 use super::sanitize::for_terminal;
-use super::{ReportView, human_bytes, plural, rotation};
+use super::{ReportView, human_bytes, plural, rotation, text_keys};
 
-struct Style {
-    color: bool,
+pub(super) struct Style {
+    pub(super) color: bool,
 }
 
 impl Style {
-    fn paint(&self, code: &str, text: &str) -> String {
+    pub(super) fn paint(&self, code: &str, text: &str) -> String {
         if self.color { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_string() }
     }
 
-    fn severity(&self, severity: Severity) -> String {
+    pub(super) fn severity(&self, severity: Severity) -> String {
         let code = match severity {
             Severity::Critical => "1;31",
             Severity::High => "31",
@@ -36,13 +38,60 @@ impl Style {
 pub fn write(out: &mut dyn Write, view: &ReportView) -> io::Result<()> {
     let (findings, suppressed, rules) = (&view.findings, &view.suppressed, view.rules);
     let style = Style { color: view.color };
-    // What to rotate first: after verification, and for every history
-    // audit (marked unverified), where one key is often many findings.
-    if view.stats.verification.is_some() || view.stats.unit == Unit::Blob {
-        write_rotation(out, findings, rules, &style)?;
+    if is_history(view) {
+        text_keys::write(out, findings, rules, &style)?;
+    } else {
+        write_tree(out, findings, rules, &style, view.stats.verification.is_some())?;
+    }
+    if !suppressed.is_empty() {
+        writeln!(out, "{}", style.paint("1", "Suppressed:"))?;
+        if is_history(view) {
+            write_suppressed_keys(out, suppressed)?;
+        } else {
+            for f in suppressed {
+                writeln!(
+                    out,
+                    "  {}:{}:{}  {}  {}  ({})",
+                    for_terminal(&f.path),
+                    f.line,
+                    f.column,
+                    f.rule_id,
+                    for_terminal(&f.secret),
+                    f.suppressed_by.as_deref().unwrap_or_default()
+                )?;
+            }
+        }
+        writeln!(out)?;
+    }
+    write_skipped(out, view.skipped, &style)?;
+    for note in view.notes {
+        writeln!(out, "note: {}", for_terminal(note))?;
+    }
+    writeln!(out, "{}", summary(view.stats, findings, is_history(view)))
+}
+
+/// Findings of git history (an audit, a range, merged shards): grouped by
+/// key. A history audit with nothing found is one too (`Unit::Blob`).
+fn is_history(view: &ReportView) -> bool {
+    view.stats.unit == Unit::Blob || view.findings.iter().chain(&view.suppressed).any(|f| f.git.is_some())
+}
+
+/// A tree's findings: what to rotate first after verification, keys served
+/// to browsers, then the rest, each grouped by file.
+fn write_tree(
+    out: &mut dyn Write,
+    findings: &[Finding],
+    rules: &RuleSet,
+    style: &Style,
+    verified: bool,
+) -> io::Result<()> {
+    if verified {
+        write_rotation(out, findings, rules, style)?;
     }
     // Keys served to browsers first: anyone can read them in DevTools.
-    let (client, other): (Vec<Finding>, Vec<Finding>) = findings.iter().cloned().partition(|f| f.client_side);
+    // (A value public by design is served on purpose: not among them.)
+    let (client, other): (Vec<Finding>, Vec<Finding>) =
+        findings.iter().cloned().partition(|f| f.client_side && !f.is_public_only());
     if !client.is_empty() {
         writeln!(
             out,
@@ -56,33 +105,34 @@ pub fn write(out: &mut dyn Write, view: &ReportView) -> io::Result<()> {
                 )
             )
         )?;
-        write_groups(out, &client, &style)?;
+        write_groups(out, &client, style)?;
         if !other.is_empty() {
             writeln!(out, "{}\n", style.paint("1", "Other findings:"))?;
         }
     }
-    write_groups(out, &other, &style)?;
-    if !suppressed.is_empty() {
-        writeln!(out, "{}", style.paint("1", "Suppressed:"))?;
-        for f in suppressed {
-            writeln!(
-                out,
-                "  {}:{}:{}  {}  {}  ({})",
-                for_terminal(&f.path),
-                f.line,
-                f.column,
-                f.rule_id,
-                for_terminal(&f.secret),
-                f.suppressed_by.as_deref().unwrap_or_default()
-            )?;
-        }
-        writeln!(out)?;
+    write_groups(out, &other, style)
+}
+
+/// Suppressed history findings, one line per key and reason: its first
+/// path and how many more.
+fn write_suppressed_keys(out: &mut dyn Write, suppressed: &[Finding]) -> io::Result<()> {
+    let mut by_key: std::collections::BTreeMap<(&str, &str), Vec<&Finding>> = std::collections::BTreeMap::new();
+    for f in suppressed {
+        by_key.entry((f.secret_sha256.as_str(), f.suppressed_by.as_deref().unwrap_or_default())).or_default().push(f);
     }
-    write_skipped(out, view.skipped, &style)?;
-    for note in view.notes {
-        writeln!(out, "note: {}", for_terminal(note))?;
+    for ((_, reason), places) in by_key {
+        let f = places[0];
+        let more = if places.len() > 1 { format!(" and {} more", places.len() - 1) } else { String::new() };
+        writeln!(
+            out,
+            "  {}  {}  ({reason})  at {}:{}{more}",
+            f.rule_id,
+            for_terminal(&f.secret),
+            for_terminal(&f.path),
+            f.line
+        )?;
     }
-    writeln!(out, "{}", summary(view.stats, findings))
+    Ok(())
 }
 
 /// "Rotate now": one line per unique secret, live ones first.
@@ -94,21 +144,7 @@ fn write_rotation(out: &mut dyn Write, findings: &[Finding], rules: &RuleSet, st
     writeln!(out, "{}", style.paint("1", "Rotate now (live keys first):"))?;
     for (n, item) in items.iter().enumerate() {
         let f = item.first();
-        let status = match &f.verification {
-            Some(v) => {
-                let text = match &v.qualifier {
-                    Some(q) => format!("{} ({q})", v.status.as_str().to_uppercase()),
-                    None => v.status.as_str().to_uppercase(),
-                };
-                let code = match v.status {
-                    Status::Live => "1;31",
-                    Status::Unknown => "33",
-                    Status::Invalid => "2",
-                };
-                style.paint(code, &text)
-            }
-            None => "UNVERIFIED".into(),
-        };
+        let status = status_word(f, style);
         let client =
             if item.client_side() { format!(" {}", style.paint("1;31", "[CLIENT-SIDE]")) } else { String::new() };
         // Provider, name and rotation link of a custom rule come from a
@@ -131,6 +167,26 @@ fn write_rotation(out: &mut dyn Write, findings: &[Finding], rules: &RuleSet, st
         writeln!(out, "     rotate: {} {}", for_terminal(&f.rotate_url), for_terminal(&steps))?;
     }
     writeln!(out)
+}
+
+/// `LIVE (restricted)`, `INVALID`, `UNVERIFIED`: a key's verification, as
+/// rotation lists show it.
+pub(super) fn status_word(f: &Finding, style: &Style) -> String {
+    match &f.verification {
+        Some(v) => {
+            let text = match &v.qualifier {
+                Some(q) => format!("{} ({})", v.status.as_str().to_uppercase(), for_terminal(q)),
+                None => v.status.as_str().to_uppercase(),
+            };
+            let code = match v.status {
+                Status::Live => "1;31",
+                Status::Unknown => "33",
+                Status::Invalid => "2",
+            };
+            style.paint(code, &text)
+        }
+        None => "UNVERIFIED".into(),
+    }
 }
 
 /// Findings grouped by file, the files with the most severe findings first.
@@ -163,23 +219,8 @@ fn write_groups(out: &mut dyn Write, findings: &[Finding], style: &Style) -> io:
                 for_terminal(&f.name),
             )?;
             writeln!(out, "      {}", style.paint("2", &for_terminal(&f.snippet)))?;
-            if let Some(git) = &f.git {
-                let short = &git.commit[..git.commit.len().min(10)];
-                writeln!(
-                    out,
-                    "      introduced in {short} by {} <{}> on {}: {}",
-                    for_terminal(&git.author),
-                    for_terminal(&git.email),
-                    git.date,
-                    for_terminal(&git.summary)
-                )?;
-                writeln!(
-                    out,
-                    "      {} · in {} · refs: {}",
-                    if git.in_head { "STILL IN HEAD" } else { "removed from HEAD (still in history)" },
-                    plural(git.commit_count, "commit"),
-                    refs_words(&git.branches)
-                )?;
+            if let Some(reason) = &f.severity_reason {
+                writeln!(out, "      {}: {}", f.severity.as_str(), for_terminal(reason))?;
             }
             if let Some(companion) = &f.companion {
                 writeln!(out, "      with its {} {}", for_terminal(&companion.name), for_terminal(&companion.value))?;
@@ -202,24 +243,16 @@ fn write_groups(out: &mut dyn Write, findings: &[Finding], style: &Style) -> io:
             if let Some(host) = &f.request_host {
                 writeln!(out, "      {}'s key: its request goes to {}", for_terminal(&f.provider), for_terminal(host))?;
             }
-            writeln!(out, "      rotate: {}", for_terminal(&f.rotate_url))?;
+            if f.is_public_only() {
+                writeln!(out, "      its settings: {}", for_terminal(&f.rotate_url))?;
+            } else {
+                writeln!(out, "      rotate: {}", for_terminal(&f.rotate_url))?;
+            }
         }
         writeln!(out)?;
     }
     Ok(())
 }
-
-/// Refs a key is in, at most [`MAX_REFS_SHOWN`] of them: a key on a
-/// long-lived branch is in thousands of tags and PR refs.
-fn refs_words(refs: &[String]) -> String {
-    match refs.len() {
-        0 => "none".into(),
-        n if n <= MAX_REFS_SHOWN => for_terminal(&refs.join(", ")),
-        n => format!("{} and {} more", for_terminal(&refs[..MAX_REFS_SHOWN].join(", ")), n - MAX_REFS_SHOWN),
-    }
-}
-
-const MAX_REFS_SHOWN: usize = 5;
 
 /// Every skip except binary files is listed (those are only counted: a
 /// tree of images would drown the report).
@@ -242,9 +275,11 @@ fn write_skipped(out: &mut dyn Write, skipped: &[Skip], style: &Style) -> io::Re
     Ok(())
 }
 
-fn summary(stats: &Stats, findings: &[Finding]) -> String {
-    let mut files: Vec<&str> = findings.iter().map(|f| f.path.as_str()).collect();
-    files.dedup();
+/// One line: findings, unique keys (always for history, where one key is
+/// often many findings), severities, files, what was scanned, suppressed,
+/// skipped and kept out by ignore files.
+fn summary(stats: &Stats, findings: &[Finding], history: bool) -> String {
+    let files: std::collections::BTreeSet<&str> = findings.iter().map(|f| f.path.as_str()).collect();
     let mut by_severity: Vec<(Severity, usize)> = Vec::new();
     for severity in [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Warning] {
         let n = findings.iter().filter(|f| f.severity == severity).count();
@@ -258,9 +293,9 @@ fn summary(stats: &Stats, findings: &[Finding]) -> String {
         let parts: Vec<String> = by_severity.iter().map(|(s, n)| format!("{n} {}", s.as_str())).collect();
         format!(" ({})", parts.join(", "))
     };
-    let keys: std::collections::BTreeSet<&str> = findings.iter().map(|f| f.secret_sha256.as_str()).collect();
-    let unique = if keys.len() < findings.len() {
-        format!(" of {}", plural(keys.len() as u64, "unique key"))
+    let keys = unique_keys(findings);
+    let unique = if keys < findings.len() as u64 || (history && keys > 0) {
+        format!(" of {}", plural(keys, "unique key"))
     } else {
         String::new()
     };
@@ -280,6 +315,20 @@ fn summary(stats: &Stats, findings: &[Finding]) -> String {
     if skipped > 0 {
         let parts: Vec<String> = stats.skipped.iter().map(|(reason, n)| format!("{n} {reason}")).collect();
         line.push_str(&format!(" · skipped {skipped} ({})", parts.join(", ")));
+    }
+    if let Some(excluded) = stats.excluded_by_ignore_files.filter(|e| e.files + e.directories > 0) {
+        let mut parts = Vec::new();
+        if excluded.files > 0 {
+            parts.push(plural(excluded.files, "file"));
+        }
+        if excluded.directories > 0 {
+            parts.push(if excluded.directories == 1 {
+                "1 directory".to_string()
+            } else {
+                format!("{} directories", excluded.directories)
+            });
+        }
+        line.push_str(&format!(" · {} excluded by ignore files (--no-ignore to scan them)", parts.join(" and ")));
     }
     line
 }

@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use regex::bytes::{Regex, RegexBuilder};
 
 pub use crate::finding::{Confidence, Severity};
-pub use spec::{CompanionSpec, ExcludeNear, RuleSpec, SecretEncoding};
+pub use spec::{CompanionSpec, ExcludeNear, PublicSpec, Raise, RuleSpec, SecretEncoding};
 
 mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
@@ -55,6 +55,8 @@ pub struct Rule {
     exclude_before: Vec<Regex>,
     exclude_after: Vec<Regex>,
     exclude_preceding: Vec<Regex>,
+    /// `public.before`, compiled.
+    public_before: Vec<Regex>,
     confident_if: Vec<Regex>,
     /// Compiled on first use, as `regex` is.
     companion: OnceLock<Option<Regex>>,
@@ -107,6 +109,16 @@ impl Rule {
         let exclude_before = compile_list(&spec.exclude_before, "exclude_before")?;
         let exclude_after = compile_list(&spec.exclude_after, "exclude_after")?;
         let exclude_preceding = compile_list(&spec.exclude_preceding, "exclude_preceding")?;
+        let public_before = match &spec.public {
+            Some(p) if p.before.is_empty() && p.near.as_ref().is_none_or(|n| n.words.is_empty()) => {
+                return Err(invalid("`public` needs `before` or `near` words".into()));
+            }
+            Some(p) if p.near.as_ref().is_some_and(|n| n.words.iter().any(String::is_empty)) => {
+                return Err(invalid("`public.near` has an empty word".into()));
+            }
+            Some(p) => compile_list(&p.before, "public.before")?,
+            None => Vec::new(),
+        };
         Ok(Rule {
             spec,
             origin: origin.to_string(),
@@ -116,6 +128,7 @@ impl Rule {
             exclude_before,
             exclude_after,
             exclude_preceding,
+            public_before,
             confident_if,
             companion: OnceLock::new(),
             session: OnceLock::new(),
@@ -167,9 +180,18 @@ impl Rule {
     /// Whether a word of `exclude_near` sits within its distance of the
     /// secret at `start..end`.
     pub fn is_excluded_nearby(&self, haystack: &[u8], start: usize, end: usize) -> bool {
-        let Some(near) = &self.spec.exclude_near else { return false };
-        let around = &haystack[start.saturating_sub(near.within)..end.saturating_add(near.within).min(haystack.len())];
-        near.words.iter().any(|w| around.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w.as_bytes())))
+        self.spec.exclude_near.as_ref().is_some_and(|near| word_nearby(near, haystack, start, end))
+    }
+
+    /// `[rule.public]`, when the secret at `start..end` of `haystack` is a
+    /// value public by design.
+    pub fn public_match(&self, haystack: &[u8], start: usize, end: usize) -> Option<&PublicSpec> {
+        let public = self.spec.public.as_ref()?;
+        let from = start.saturating_sub(64);
+        let before = &haystack[memchr::memrchr(b'\n', &haystack[from..start]).map_or(from, |i| from + i + 1)..start];
+        let marked = self.public_before.iter().any(|r| r.is_match(before))
+            || public.near.as_ref().is_some_and(|near| word_nearby(near, haystack, start, end));
+        marked.then_some(public)
     }
 
     /// Whether the text just before a secret (same line) rules it out.
@@ -206,6 +228,13 @@ impl Rule {
     pub fn confidence_for(&self, secret: &[u8]) -> Confidence {
         if self.confident_if.iter().any(|r| r.is_match(secret)) { Confidence::High } else { self.spec.confidence }
     }
+}
+
+/// Whether a word of `near` (case-insensitive) sits within its distance of
+/// `start..end`.
+fn word_nearby(near: &ExcludeNear, haystack: &[u8], start: usize, end: usize) -> bool {
+    let around = &haystack[start.saturating_sub(near.within)..end.saturating_add(near.within).min(haystack.len())];
+    near.words.iter().any(|w| around.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w.as_bytes())))
 }
 
 /// The match of `regex` (its group `value`, or all of it) nearest to

@@ -55,6 +55,11 @@ pub struct RuleSpec {
     /// `apiKey` sits next to `authDomain` and `firebaseapp.com`.
     #[serde(default)]
     pub exclude_near: Option<ExcludeNear>,
+    /// Where a match is a value public by design (a Firebase web config's
+    /// `apiKey`): it is reported at a lower severity, with the reason,
+    /// rather than dropped, so its owner restricts it.
+    #[serde(default)]
+    pub public: Option<PublicSpec>,
     #[serde(default)]
     pub context: Option<Context>,
     #[serde(default)]
@@ -125,6 +130,42 @@ pub struct Context {
 pub struct ExcludeNear {
     pub words: Vec<String>,
     pub within: usize,
+}
+
+/// `[rule.public]`: matches whose surroundings say the value is public by
+/// design. Either test marks a match.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicSpec {
+    /// What the value is and what to do about it, shown with the finding.
+    pub reason: String,
+    /// The severity such a match is reported at.
+    #[serde(default = "low")]
+    pub severity: Severity,
+    /// Regexes run on the text just before the secret (same line, at most
+    /// 64 bytes), as `exclude_before` (`FIREBASE_API_KEY=`).
+    #[serde(default)]
+    pub before: Vec<String>,
+    /// Words within a distance of the secret, as `exclude_near`
+    /// (`authDomain` in the same config object).
+    #[serde(default)]
+    pub near: Option<ExcludeNear>,
+    /// A live verdict (without a qualifier such as `restricted`) means the
+    /// key does more than its public use: it is raised to this.
+    #[serde(default)]
+    pub if_live: Option<Raise>,
+}
+
+fn low() -> Severity {
+    Severity::Low
+}
+
+/// A severity and the reason for it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Raise {
+    pub severity: Severity,
+    pub reason: String,
 }
 
 /// An encoding the filters undo before judging a secret.

@@ -4,17 +4,24 @@
 //! Scanning happens on the walker's own threads, each reusing one read
 //! buffer, so memory stays at (threads × largest file read) and no channel
 //! sits between reading and matching.
+//!
+//! The walker does not report what ignore files kept out, so it is counted
+//! beside it: each directory it enters is listed once more (`read_dir`
+//! only, file types from the listing, no `stat`), and what the walker
+//! yields is subtracted from what the listings hold. Totals only, no
+//! per-directory state; see `Tally`.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use ignore::{WalkBuilder, WalkState};
 
 use super::{BlobSink, read_capped};
 use crate::decode::sniff::media_kind;
-use crate::outcome::{Skip, SkipReason};
+use crate::outcome::{Excluded, Skip, SkipReason};
 
 #[derive(Debug, Clone)]
 pub struct WalkOptions {
@@ -29,22 +36,77 @@ pub struct WalkOptions {
 
 /// Walks every root and feeds its files to `sink`. Paths handed to the sink
 /// are relative to the root they were found under (a root that is itself a
-/// file keeps the path as given).
-pub fn walk(roots: &[PathBuf], options: &WalkOptions, sink: &dyn BlobSink) {
+/// file keeps the path as given). Returns what ignore files kept out, when
+/// they were honoured and the walk ran to its end.
+pub fn walk(roots: &[PathBuf], options: &WalkOptions, sink: &dyn BlobSink) -> Option<Excluded> {
+    let tally = Arc::new(Tally::default());
     for root in roots {
-        walk_root(root, options, sink);
+        walk_root(root, options, sink, &tally);
+    }
+    let cancelled = options.cancel.is_some_and(|c| c.load(Ordering::Relaxed));
+    (options.respect_ignore_files && !cancelled).then(|| tally.excluded())
+}
+
+/// Counts for what ignore files excluded: entries the walk's directories
+/// list, less those the walker yielded and the `.git` entries it is told to
+/// skip. A file created or deleted during the walk can skew it by one.
+#[derive(Default)]
+struct Tally {
+    listed_files: AtomicU64,
+    listed_dirs: AtomicU64,
+    /// Yielded, or `.git` (skipped on purpose, not by an ignore file).
+    passed_files: AtomicU64,
+    passed_dirs: AtomicU64,
+}
+
+impl Tally {
+    fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    fn passed(&self, is_dir: bool) {
+        Tally::add(if is_dir { &self.passed_dirs } else { &self.passed_files }, 1);
+    }
+
+    /// Lists `dir` (entered by the walk): its children by type, a followed
+    /// symlink by its target's.
+    fn list(&self, dir: &Path, follow: bool) {
+        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let (mut files, mut dirs) = (0, 0);
+        for entry in entries.flatten() {
+            let is_dir = match entry.file_type() {
+                Ok(t) if t.is_symlink() && follow => entry.path().metadata().is_ok_and(|m| m.is_dir()),
+                Ok(t) => t.is_dir(),
+                Err(_) => false,
+            };
+            if is_dir { dirs += 1 } else { files += 1 }
+        }
+        Tally::add(&self.listed_files, files);
+        Tally::add(&self.listed_dirs, dirs);
+    }
+
+    fn excluded(&self) -> Excluded {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        Excluded {
+            files: get(&self.listed_files).saturating_sub(get(&self.passed_files)),
+            directories: get(&self.listed_dirs).saturating_sub(get(&self.passed_dirs)),
+        }
     }
 }
 
-fn walk_root(root: &Path, options: &WalkOptions, sink: &dyn BlobSink) {
+fn walk_root(root: &Path, options: &WalkOptions, sink: &dyn BlobSink, tally: &Arc<Tally>) {
     let root_is_dir = root.is_dir();
     if !root_is_dir && root.metadata().is_ok_and(|m| m.is_file()) {
         // A file named on the command line (a hook's staged file, an editor
         // buffer): read it here; starting walker threads would cost more
         // than the scan.
         let display = root.to_string_lossy();
-        return read_file(root, &display, options.max_file_size, &mut Vec::new(), sink);
+        read_file(root, &display, options.max_file_size, &mut Vec::new(), sink);
+        return;
     }
+    // Without ignore files nothing is excluded: no second listing.
+    let counting = options.respect_ignore_files;
+    let git_tally = Arc::clone(tally);
     let mut builder = WalkBuilder::new(root);
     builder
         .hidden(false) // `.env` files are where keys live
@@ -57,7 +119,13 @@ fn walk_root(root: &Path, options: &WalkOptions, sink: &dyn BlobSink) {
         .follow_links(options.follow_symlinks)
         .threads(options.threads)
         // Never descend into git's object store: history is `leakhound git`'s job.
-        .filter_entry(|entry| entry.file_name() != ".git");
+        .filter_entry(move |entry| {
+            let git = entry.file_name() == ".git";
+            if git && counting && entry.depth() > 0 {
+                git_tally.passed(entry.file_type().is_some_and(|t| t.is_dir()));
+            }
+            !git
+        });
     let display = |path: &Path| -> String {
         let relative = if root_is_dir { path.strip_prefix(root).unwrap_or(path) } else { path };
         relative.to_string_lossy().into_owned()
@@ -73,6 +141,14 @@ fn walk_root(root: &Path, options: &WalkOptions, sink: &dyn BlobSink) {
                     let Some(file_type) = entry.file_type() else {
                         return WalkState::Continue;
                     };
+                    if counting {
+                        if entry.depth() > 0 {
+                            tally.passed(file_type.is_dir());
+                        }
+                        if file_type.is_dir() {
+                            tally.list(entry.path(), options.follow_symlinks);
+                        }
+                    }
                     if file_type.is_file() {
                         read_file(entry.path(), &display(entry.path()), options.max_file_size, &mut buffer, sink);
                     } else if !file_type.is_dir() && !file_type.is_symlink() {
@@ -85,7 +161,14 @@ fn walk_root(root: &Path, options: &WalkOptions, sink: &dyn BlobSink) {
                         });
                     }
                 }
-                Err(error) => sink.skipped(skip_for_walk_error(&error, &display)),
+                Err(error) => {
+                    // A followed link the walker could not enter (a loop, a
+                    // dangling target) was listed: it is not excluded.
+                    if counting && options.follow_symlinks && walk_error_path(&error).is_some_and(is_symlink) {
+                        tally.passed(walk_error_is_loop(&error));
+                    }
+                    sink.skipped(skip_for_walk_error(&error, &display))
+                }
             }
             WalkState::Continue
         })
@@ -186,6 +269,10 @@ fn skip_for_walk_error(error: &ignore::Error, display: &dyn Fn(&Path) -> String)
         reason: if is_loop { SkipReason::SymlinkLoop } else { SkipReason::Unreadable },
         detail: error.to_string(),
     }
+}
+
+fn is_symlink(path: &Path) -> bool {
+    path.symlink_metadata().is_ok_and(|m| m.file_type().is_symlink())
 }
 
 fn walk_error_path(error: &ignore::Error) -> Option<&Path> {

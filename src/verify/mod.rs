@@ -138,6 +138,7 @@ pub fn verify(findings: &mut [Finding], rules: &RuleSet, options: &mut VerifyOpt
     for (f, key) in findings.iter_mut().zip(&job_of) {
         if let Some(result) = key.as_ref().and_then(|k| results.get(k)) {
             f.verification = Some(result.clone());
+            raise_if_live(f, rules);
         }
     }
     for result in results.values() {
@@ -148,6 +149,18 @@ pub fn verify(findings: &mut [Finding], rules: &RuleSet, options: &mut VerifyOpt
         }
     }
     Ok(stats)
+}
+
+/// A value public by design whose key answered live, with no qualifier
+/// (it did what its public use should not allow: list Gemini models),
+/// takes the rule's `public.if_live` severity and reason.
+pub fn raise_if_live(f: &mut Finding, rules: &RuleSet) {
+    let live = f.verification.as_ref().is_some_and(|v| v.status == Status::Live && v.qualifier.is_none());
+    let raise = rules.get(&f.rule_id).and_then(|r| r.spec.public.as_ref()).and_then(|p| p.if_live.as_ref());
+    if let (true, true, Some(raise)) = (f.public_by_design, live, raise) {
+        f.severity = raise.severity;
+        f.severity_reason = Some(raise.reason.clone());
+    }
 }
 
 /// The job for one secret (with its companion, when the check uses it: the

@@ -49,8 +49,11 @@ pub fn scan_paths(args: &ScanArgs) -> Result<(Session, ScanOutcome)> {
         threads: thread_count(args.output.threads),
         cancel: Some(interrupt::flag()),
     };
-    source::fs::walk(&files, &options, &collector);
-    let outcome = collector.finish();
+    let excluded = source::fs::walk(&files, &options, &collector);
+    let mut outcome = collector.finish();
+    if !files.is_empty() {
+        outcome.stats.excluded_by_ignore_files = excluded;
+    }
     Ok((session, outcome))
 }
 

@@ -16,6 +16,8 @@ pub fn run(args: StagedArgs) -> Result<u8> {
     };
     let mut session = Session::start(work_tree, &args.output, None)?;
     session.title = format!("staged changes in {}", session.title);
+    // Run by the pre-commit hook on every commit: silent unless it blocks.
+    session.quiet_when_clean = true;
     let outcome = scan_staged(work_tree, &session.detector)?;
     let code = session.finish(outcome, &args.verify, &args.output)?;
     if code == exit::FINDINGS {
