@@ -48,12 +48,46 @@ fn many_keys_many_commits(dir: &Path) -> Vec<String> {
 }
 
 /// Runs leakhound and returns (exit code, JSON report, peak RSS in bytes).
+///
+/// The peak is `ru_maxrss` from `wait4` on the leakhound process. Linux keeps
+/// the largest of a process's peaks across `exec`, so a child forked from
+/// this test binary (tens of MB while the suite runs in parallel) would
+/// report at least that. The child is therefore started from a fresh, small
+/// copy of this binary that runs only [`spawn_and_measure`].
 fn run_with_peak(args: &[&str]) -> (i32, Value, u64) {
+    let report = tempfile::NamedTempFile::new().unwrap();
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["history_scale::spawn_and_measure", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .env(ARGS_VAR, args.join("\u{1f}"))
+        .env(REPORT_VAR, report.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line =
+        stdout.lines().find_map(|l| l.split_once("MEASURED ").map(|(_, m)| m)).unwrap_or_else(|| panic!("{stdout}"));
+    let (code, peak) = line.split_once(' ').unwrap();
+    let doc = serde_json::from_slice(&std::fs::read(report.path()).unwrap()).unwrap();
+    (code.parse().unwrap(), doc, peak.parse().unwrap())
+}
+
+const ARGS_VAR: &str = "LEAKHOUND_TEST_MEASURE_ARGS";
+const REPORT_VAR: &str = "LEAKHOUND_TEST_MEASURE_REPORT";
+
+/// Not a test of its own: [`run_with_peak`] runs it in a fresh process.
+/// Runs leakhound with the arguments in `ARGS_VAR` (stdout to `REPORT_VAR`)
+/// and prints `MEASURED <exit code> <peak RSS bytes>`.
+#[test]
+#[ignore = "run by run_with_peak in a fresh process"]
+fn spawn_and_measure() {
+    let (Some(args), Some(report)) = (std::env::var_os(ARGS_VAR), std::env::var_os(REPORT_VAR)) else {
+        panic!("run by run_with_peak, which sets {ARGS_VAR} and {REPORT_VAR}");
+    };
+    let args: Vec<String> = args.to_str().unwrap().split('\u{1f}').map(String::from).collect();
     let exe = assert_cmd::cargo::cargo_bin("leakhound");
-    let out = tempfile::NamedTempFile::new().unwrap();
+    let stdout = std::fs::File::create(report).unwrap();
     // Waited for below with wait4, which std's Child cannot do.
     #[allow(clippy::zombie_processes)]
-    let child = Command::new(exe).args(args).stdout(out.reopen().unwrap()).stderr(Stdio::null()).spawn().unwrap();
+    let child = Command::new(exe).args(&args).stdout(stdout).stderr(Stdio::null()).spawn().unwrap();
     let mut status = 0;
     // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -61,8 +95,7 @@ fn run_with_peak(args: &[&str]) -> (i32, Value, u64) {
     let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
     assert_eq!(pid, child.id() as libc::pid_t);
     assert!(libc::WIFEXITED(status), "leakhound did not exit normally: {status}");
-    let doc = serde_json::from_slice(&std::fs::read(out.path()).unwrap()).unwrap();
-    (libc::WEXITSTATUS(status), doc, usage.ru_maxrss as u64 * 1024)
+    println!("MEASURED {} {}", libc::WEXITSTATUS(status), usage.ru_maxrss as u64 * 1024);
 }
 
 fn notes(doc: &Value) -> Vec<&str> {
