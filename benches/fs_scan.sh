@@ -73,7 +73,9 @@ BUNDLE_BYTES=$((20 * 1024 * 1024))    # the minified bundle: 20 MiB, one line
 RUNS=${RUNS:-7}
 THREADS=$(nproc)
 REGISTRY_SRC=${CARGO_HOME:-$HOME/.cargo}/registry/src
-LEAKHOUND=$REPO/target/release/leakhound
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+[[ $TARGET_DIR == /* ]] || TARGET_DIR=$REPO/$TARGET_DIR
+LEAKHOUND=$TARGET_DIR/release/leakhound  # where `cargo build --release` below puts it
 
 die() { echo "fs_scan.sh: error: $*" >&2; exit 1; }
 note() { echo "fs_scan.sh: $*" >&2; }

@@ -12,12 +12,12 @@
 //!   (about 60) where the crate's classes, rounded up to a power of two,
 //!   take 128: half the table;
 //! - a long buffer is scanned as [`STREAMS`] parts in lockstep, so the loads
-//!   of different parts overlap instead of waiting on each other. A part
-//!   starts [`Keywords::longest`] bytes before its share and reports only
-//!   matches that end inside its share: after reading that many bytes, a
-//!   DFA's state no longer depends on where it started (the state is the
-//!   longest suffix read that is a keyword prefix), so every part reports
-//!   exactly what one pass over the whole buffer reports there.
+//!   of different parts overlap instead of waiting on each other. Each part
+//!   first reads the `longest` keyword's length of bytes before its share,
+//!   reporting nothing: after that many bytes a DFA's state no longer
+//!   depends on where it started (the state is the longest suffix read that
+//!   is a keyword prefix), so every part then reports exactly what one pass
+//!   over the whole buffer reports in its share.
 
 /// Parts scanned in lockstep (3 to 4 hide most of the load latency).
 const STREAMS: usize = 4;
@@ -145,11 +145,7 @@ impl Keywords {
 
     #[inline(always)]
     fn next(&self, state: u32, byte: u8) -> u32 {
-        let at = state as usize + usize::from(self.classes[usize::from(byte)]);
-        debug_assert!(at < self.trans.len());
-        // SAFETY: `state` is an id from `trans` (or `start`), the offset of
-        // a row of `stride` entries, and every class is below `stride`.
-        unsafe { *self.trans.get_unchecked(at) }
+        self.trans[state as usize + usize::from(self.classes[usize::from(byte)])]
     }
 
     /// Calls `hit(keyword, start, end)` for every occurrence in
@@ -162,41 +158,55 @@ impl Keywords {
             }
         };
         let len = haystack.len();
+        let limit = self.match_limit;
         if len < MIN_LOCKSTEP.max(2 * STREAMS * self.longest) {
             let mut state = self.start;
             for (i, &b) in haystack.iter().enumerate() {
                 state = self.next(state, b);
-                if state < self.match_limit {
+                if state < limit {
                     report(state, i + 1);
                 }
             }
             return;
         }
-        // Part j reports matches ending in (share[j], share[j + 1]] and
-        // starts reading `longest` bytes before its share (see the top).
+        // Part j reports the matches that end in its share, bytes
+        // `share[j]..share[j] + chunk` (the last part also the rest), after
+        // a warm-up on the `longest` bytes before it (see the top).
         let chunk = len / STREAMS;
         let share: [usize; STREAMS] = std::array::from_fn(|j| j * chunk);
-        let from: [usize; STREAMS] = std::array::from_fn(|j| share[j].saturating_sub(self.longest));
-        let until: [usize; STREAMS] = std::array::from_fn(|j| if j + 1 < STREAMS { share[j + 1] } else { len });
-        // All parts in lockstep for `chunk` bytes (the shortest part's
-        // length), then each part's rest alone.
-        let part = |j: usize| &haystack[from[j]..][..chunk];
         let mut state = [self.start; STREAMS];
-        for (i, (((&b0, &b1), &b2), &b3)) in part(0).iter().zip(part(1)).zip(part(2)).zip(part(3)).enumerate() {
-            for (j, b) in [b0, b1, b2, b3].into_iter().enumerate() {
+        for j in 1..STREAMS {
+            for &b in &haystack[share[j] - self.longest..share[j]] {
                 state[j] = self.next(state[j], b);
-                let end = from[j] + i + 1;
-                if state[j] < self.match_limit && end > share[j] {
-                    report(state[j], end);
+            }
+        }
+        // The hot loop steps every part until one reaches a match state,
+        // and makes no call: that keeps the states in registers.
+        let part: [&[u8]; STREAMS] = std::array::from_fn(|j| &haystack[share[j]..][..chunk]);
+        let mut i = 0;
+        while i < chunk {
+            while i < chunk {
+                let mut matched = false;
+                for j in 0..STREAMS {
+                    state[j] = self.next(state[j], part[j][i]);
+                    matched |= state[j] < limit;
+                }
+                i += 1;
+                if matched {
+                    break;
+                }
+            }
+            for j in 0..STREAMS {
+                if state[j] < limit {
+                    report(state[j], share[j] + i);
                 }
             }
         }
-        for j in 0..STREAMS {
-            for (at, &b) in haystack.iter().enumerate().take(until[j]).skip(from[j] + chunk) {
-                state[j] = self.next(state[j], b);
-                if state[j] < self.match_limit && at + 1 > share[j] {
-                    report(state[j], at + 1);
-                }
+        let mut last = state[STREAMS - 1];
+        for (at, &b) in haystack.iter().enumerate().skip(STREAMS * chunk) {
+            last = self.next(last, b);
+            if last < limit {
+                report(last, at + 1);
             }
         }
     }
