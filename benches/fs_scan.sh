@@ -55,6 +55,8 @@
 #   FS_SCAN_TREE=/path/to/tree ...       time on that tree of real projects
 #                                       instead (no planted keys; it is not
 #                                       copied or changed)
+#   CARGO_TARGET_DIR=/path ...           honoured: the binary timed is the one
+#                                       `cargo build --release` writes there
 #   The corpus is built once under $LEAKHOUND_BENCH_DIR and reused while its
 #   marker file (corpus.ready) is present; delete the directory to rebuild.
 #   Needs root (or an installed ripgrep) to apt-get install ripgrep / time.
