@@ -5,7 +5,8 @@
 //! It is our own dense Aho–Corasick DFA rather than the `aho_corasick`
 //! crate's, because with hundreds of keywords the scan is bound by each
 //! byte's transition load waiting on the previous one, from a table that no
-//! longer fits in cache. Two things make this one about 2.5x faster:
+//! longer fits in cache. Two things make this one 3 to 4 times faster (0.55
+//! instead of 2 ns per byte of source text):
 //!
 //! - the byte-class map folds case and lumps together every byte no keyword
 //!   contains (class 0), so a row has one entry per distinct keyword byte
