@@ -55,6 +55,8 @@
 #   FS_SCAN_TREE=/path/to/tree ...       time on that tree of real projects
 #                                       instead (no planted keys; it is not
 #                                       copied or changed)
+#   CARGO_TARGET_DIR=/path ...           honoured: the binary timed is the one
+#                                       `cargo build --release` writes there
 #   The corpus is built once under $LEAKHOUND_BENCH_DIR and reused while its
 #   marker file (corpus.ready) is present; delete the directory to rebuild.
 #   Needs root (or an installed ripgrep) to apt-get install ripgrep / time.
@@ -73,7 +75,9 @@ BUNDLE_BYTES=$((20 * 1024 * 1024))    # the minified bundle: 20 MiB, one line
 RUNS=${RUNS:-7}
 THREADS=$(nproc)
 REGISTRY_SRC=${CARGO_HOME:-$HOME/.cargo}/registry/src
-LEAKHOUND=$REPO/target/release/leakhound
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+[[ $TARGET_DIR == /* ]] || TARGET_DIR=$REPO/$TARGET_DIR
+LEAKHOUND=$TARGET_DIR/release/leakhound  # where `cargo build --release` below puts it
 
 die() { echo "fs_scan.sh: error: $*" >&2; exit 1; }
 note() { echo "fs_scan.sh: $*" >&2; }

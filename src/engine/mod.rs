@@ -13,15 +13,16 @@
 //! to the most specific one.
 
 mod filters;
+mod keywords;
 mod lines;
 pub mod selftest;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
-
 use crate::rules::{Confidence, Rule, RuleSet};
+
+use keywords::Keywords;
 
 pub use lines::{LineIndex, Newline};
 
@@ -46,8 +47,8 @@ pub struct Match {
 /// per run.
 pub struct Engine {
     rules: Arc<RuleSet>,
-    keywords: AhoCorasick,
-    /// For each keyword (Aho–Corasick pattern id), the rules that listed it.
+    keywords: Keywords,
+    /// For each keyword (its index in `keywords`), the rules that listed it.
     keyword_rules: Vec<Vec<usize>>,
 }
 
@@ -81,26 +82,22 @@ impl Engine {
         // DFA costs the same per byte either way. Prefix rules lose nothing:
         // their regexes confirm the exact case.
         let mut literals: Vec<String> = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
         let mut keyword_rules: Vec<Vec<usize>> = Vec::new();
         for (rule_index, rule) in rules.rules().iter().enumerate() {
             for keyword in &rule.spec.keywords {
                 let folded = keyword.to_ascii_lowercase();
-                match literals.iter().position(|k| *k == folded) {
-                    Some(i) if keyword_rules[i].contains(&rule_index) => {}
-                    Some(i) => keyword_rules[i].push(rule_index),
-                    None => {
-                        literals.push(folded);
-                        keyword_rules.push(vec![rule_index]);
-                    }
+                let i = *index.entry(folded).or_insert_with_key(|folded| {
+                    literals.push(folded.clone());
+                    keyword_rules.push(Vec::new());
+                    literals.len() - 1
+                });
+                if !keyword_rules[i].contains(&rule_index) {
+                    keyword_rules[i].push(rule_index);
                 }
             }
         }
-        let keywords = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::Standard)
-            .ascii_case_insensitive(true)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&literals)
-            .expect("keyword automaton: keywords are validated non-empty literals");
+        let keywords = Keywords::new(&literals);
         Engine { rules, keywords, keyword_rules }
     }
 
@@ -116,16 +113,17 @@ impl Engine {
     /// match per byte range.
     pub fn scan(&self, haystack: &[u8]) -> Vec<Match> {
         let mut hits_by_rule: Vec<(usize, Hit)> = Vec::new();
-        for m in self.keywords.find_overlapping_iter(haystack) {
-            let hit = Hit { start: m.start(), end: m.end() };
-            for &rule in &self.keyword_rules[m.pattern().as_usize()] {
-                hits_by_rule.push((rule, hit));
+        self.keywords.find(haystack, |keyword, start, end| {
+            for &rule in &self.keyword_rules[keyword] {
+                hits_by_rule.push((rule, Hit { start, end }));
             }
-        }
+        });
         if hits_by_rule.is_empty() {
             return Vec::new();
         }
-        hits_by_rule.sort_by_key(|&(rule, hit)| (rule, hit.start));
+        // Hits come in no particular order; one rule's keywords never hit
+        // twice with the same span, so this order is total.
+        hits_by_rule.sort_unstable_by_key(|&(rule, hit)| (rule, hit.start, hit.end));
 
         let mut confirmed = Confirmed::default();
         for group in hits_by_rule.chunk_by(|a, b| a.0 == b.0) {

@@ -2,9 +2,10 @@
 //! by `build.rs`). This module parses and validates them and nothing else; the
 //! engine decides how to run them.
 //!
-//! Regexes compile lazily, on a rule's first keyword hit, because a pre-commit
-//! hook that scans three staged files should not pay to compile ~60 patterns
-//! it will never run. `RuleSet::compile_all` exists for validation.
+//! Regexes compile lazily, on a rule's first keyword hit (its filters', on its
+//! first match), because a pre-commit hook that scans three staged files
+//! should not pay to compile ~350 patterns and their ~900 filters it will
+//! never run. `RuleSet::compile_all` exists for validation.
 
 mod spec;
 pub mod verify_spec;
@@ -51,14 +52,8 @@ pub struct Rule {
     /// file: only these may verify or have their rotation page linked.
     pub builtin: bool,
     regex: OnceLock<Regex>,
-    exclude: Vec<Regex>,
-    exclude_before: Vec<Regex>,
-    exclude_after: Vec<Regex>,
-    exclude_preceding: Vec<Regex>,
-    /// `public.before`, compiled.
-    public_before: Vec<Regex>,
-    confident_if: Vec<Regex>,
     /// Compiled on first use, as `regex` is.
+    filters: OnceLock<Filters>,
     companion: OnceLock<Option<Regex>>,
     session: OnceLock<Option<Regex>>,
     /// The longest match the pattern allows, when it is bounded (most key
@@ -101,35 +96,24 @@ impl Rule {
         if spec.companion.is_none() && spec.verify.as_ref().is_some_and(|v| v.uses_companion()) {
             return Err(invalid("verify uses the companion, but the rule has no `[rule.companion]`".into()));
         }
-        let compile_list = |list: &[String], field: &str| -> Result<Vec<Regex>, RuleError> {
-            list.iter().map(|p| build_regex(p).map_err(|e| invalid(format!("invalid `{field}` regex: {e}")))).collect()
-        };
-        let exclude = compile_list(&spec.exclude, "exclude")?;
-        let confident_if = compile_list(&spec.confident_if, "confident_if")?;
-        let exclude_before = compile_list(&spec.exclude_before, "exclude_before")?;
-        let exclude_after = compile_list(&spec.exclude_after, "exclude_after")?;
-        let exclude_preceding = compile_list(&spec.exclude_preceding, "exclude_preceding")?;
-        let public_before = match &spec.public {
+        match &spec.public {
             Some(p) if p.before.is_empty() && p.near.as_ref().is_none_or(|n| n.words.is_empty()) => {
                 return Err(invalid("`public` needs `before` or `near` words".into()));
             }
             Some(p) if p.near.as_ref().is_some_and(|n| n.words.iter().any(String::is_empty)) => {
                 return Err(invalid("`public.near` has an empty word".into()));
             }
-            Some(p) => compile_list(&p.before, "public.before")?,
-            None => Vec::new(),
-        };
+            _ => {}
+        }
+        for (field, pattern) in filter_patterns(&spec) {
+            parse_pattern(pattern).map_err(|e| invalid(format!("invalid `{field}` regex: {e}")))?;
+        }
         Ok(Rule {
             spec,
             origin: origin.to_string(),
             builtin: false,
             regex: OnceLock::new(),
-            exclude,
-            exclude_before,
-            exclude_after,
-            exclude_preceding,
-            public_before,
-            confident_if,
+            filters: OnceLock::new(),
             companion: OnceLock::new(),
             session: OnceLock::new(),
             max_match_len,
@@ -146,6 +130,22 @@ impl Rule {
                 // can never match keeps the scan going rather than panicking.
                 Regex::new(r"[^\x00-\xff]").expect("static regex")
             })
+        })
+    }
+
+    /// The compiled filter regexes; compiled on first use, like `regex`
+    /// (parsed at load time; a filter that cannot compile never matches).
+    fn filters(&self) -> &Filters {
+        self.filters.get_or_init(|| {
+            let compile = |list: &[String]| list.iter().filter_map(|p| build_regex(p).ok()).collect();
+            Filters {
+                exclude: compile(&self.spec.exclude),
+                exclude_before: compile(&self.spec.exclude_before),
+                exclude_after: compile(&self.spec.exclude_after),
+                exclude_preceding: compile(&self.spec.exclude_preceding),
+                confident_if: compile(&self.spec.confident_if),
+                public_before: self.spec.public.as_ref().map_or_else(Vec::new, |p| compile(&p.before)),
+            }
         })
     }
 
@@ -174,7 +174,7 @@ impl Rule {
     }
 
     pub fn is_excluded(&self, secret: &[u8]) -> bool {
-        self.exclude.iter().any(|r| r.is_match(secret))
+        self.filters().exclude.iter().any(|r| r.is_match(secret))
     }
 
     /// Whether a word of `exclude_near` sits within its distance of the
@@ -189,14 +189,14 @@ impl Rule {
         let public = self.spec.public.as_ref()?;
         let from = start.saturating_sub(64);
         let before = &haystack[memchr::memrchr(b'\n', &haystack[from..start]).map_or(from, |i| from + i + 1)..start];
-        let marked = self.public_before.iter().any(|r| r.is_match(before))
+        let marked = self.filters().public_before.iter().any(|r| r.is_match(before))
             || public.near.as_ref().is_some_and(|near| word_nearby(near, haystack, start, end));
         marked.then_some(public)
     }
 
     /// Whether the text just before a secret (same line) rules it out.
     pub fn is_excluded_by_prefix(&self, before: &[u8]) -> bool {
-        self.exclude_before.iter().any(|r| r.is_match(before))
+        self.filters().exclude_before.iter().any(|r| r.is_match(before))
     }
 
     /// The public half of a two-part credential nearest to the secret at
@@ -216,17 +216,21 @@ impl Rule {
 
     /// Whether the text just after a secret (same line) rules it out.
     pub fn is_excluded_by_suffix(&self, after: &[u8]) -> bool {
-        self.exclude_after.iter().any(|r| r.is_match(after))
+        self.filters().exclude_after.iter().any(|r| r.is_match(after))
     }
 
     /// Whether the text before a secret (up to 256 bytes, across lines)
     /// rules it out.
     pub fn is_excluded_by_preceding(&self, preceding: &[u8]) -> bool {
-        self.exclude_preceding.iter().any(|r| r.is_match(preceding))
+        self.filters().exclude_preceding.iter().any(|r| r.is_match(preceding))
     }
 
     pub fn confidence_for(&self, secret: &[u8]) -> Confidence {
-        if self.confident_if.iter().any(|r| r.is_match(secret)) { Confidence::High } else { self.spec.confidence }
+        if self.filters().confident_if.iter().any(|r| r.is_match(secret)) {
+            Confidence::High
+        } else {
+            self.spec.confidence
+        }
     }
 }
 
@@ -235,6 +239,31 @@ impl Rule {
 fn word_nearby(near: &ExcludeNear, haystack: &[u8], start: usize, end: usize) -> bool {
     let around = &haystack[start.saturating_sub(near.within)..end.saturating_add(near.within).min(haystack.len())];
     near.words.iter().any(|w| around.windows(w.len()).any(|x| x.eq_ignore_ascii_case(w.as_bytes())))
+}
+
+/// A rule's filter regexes (see [`RuleSpec`]), compiled.
+#[derive(Debug, Clone)]
+struct Filters {
+    exclude: Vec<Regex>,
+    exclude_before: Vec<Regex>,
+    exclude_after: Vec<Regex>,
+    exclude_preceding: Vec<Regex>,
+    confident_if: Vec<Regex>,
+    /// `public.before`.
+    public_before: Vec<Regex>,
+}
+
+/// Every filter regex of `spec`, with the name of its field.
+fn filter_patterns(spec: &RuleSpec) -> impl Iterator<Item = (&'static str, &str)> {
+    let lists: [(&'static str, &[String]); 6] = [
+        ("exclude", &spec.exclude),
+        ("confident_if", &spec.confident_if),
+        ("exclude_before", &spec.exclude_before),
+        ("exclude_after", &spec.exclude_after),
+        ("exclude_preceding", &spec.exclude_preceding),
+        ("public.before", spec.public.as_ref().map_or(&[][..], |p| &p.before)),
+    ];
+    lists.into_iter().flat_map(|(field, list)| list.iter().map(move |p| (field, p.as_str())))
 }
 
 /// The match of `regex` (its group `value`, or all of it) nearest to
@@ -391,6 +420,13 @@ impl RuleSet {
                     message: format!("pattern does not compile: {e}"),
                 })?;
             }
+            for (field, pattern) in filter_patterns(&rule.spec) {
+                build_regex(pattern).map_err(|e| RuleError::Invalid {
+                    origin: rule.origin.clone(),
+                    id: rule.spec.id.clone(),
+                    message: format!("invalid `{field}` regex: {e}"),
+                })?;
+            }
         }
         Ok(())
     }
@@ -452,6 +488,18 @@ impl RuleSet {
 #[cfg(test)]
 mod tests {
     use super::secret_group;
+
+    #[test]
+    fn a_broken_filter_regex_is_an_error_at_load_time() {
+        let rule = |filter: &str| {
+            format!(
+                "[[rule]]\nid='x-y'\nprovider='x'\nname='n'\npattern='a'\nkeywords=['a']\nrotate_url='https://e'\n{filter}\n"
+            )
+        };
+        let err = super::RuleSet::default().add_toml("mine.toml", &rule("exclude_before = ['(']")).unwrap_err();
+        assert!(err.to_string().contains("invalid `exclude_before` regex"), "{err}");
+        assert!(super::RuleSet::default().add_toml("mine.toml", &rule("exclude = ['b$']")).is_ok());
+    }
 
     #[test]
     fn the_secret_group_without_its_boundaries() {
