@@ -39,13 +39,25 @@ pub struct AttributionInput<'a> {
 /// One (secret, path) pair being accumulated over the commits that carry it.
 struct Pending {
     /// The finding as seen in the first commit (in topological order) that
-    /// carries it; its line and column are from that version of the file.
+    /// carries it.
     template: Finding,
     /// The blob `template` was found in.
     blob: Id,
     /// Positions (in topological order) of the commits with the secret at
     /// this path.
     commits: Runs,
+    /// (position, blob) wherever the file's version differs from the one
+    /// at the previous carrying commit: to report the line and blob of the
+    /// introducing commit's version.
+    versions: Vec<(u32, Id)>,
+}
+
+impl Pending {
+    /// The blob at this path in the carrying commit at `pos`.
+    fn blob_at(&self, pos: u32) -> Id {
+        let i = self.versions.partition_point(|&(p, _)| p <= pos);
+        self.versions[i.saturating_sub(1)].1
+    }
 }
 
 /// The commits of a history in topological order, and each one's position.
@@ -74,9 +86,10 @@ impl Order {
 impl Pending {
     /// The introducing commit: of the commits that carry the secret while
     /// none of their parents do (one per branch that added it
-    /// independently), the earliest by committer time; topological order
-    /// breaks ties, so same-second commits attribute correctly.
-    fn introducing_commit(&self, graph: &Graph, order: &Order) -> Id {
+    /// independently), the earliest by committer time. Ties (a cherry-pick
+    /// keeps its original's time) go to the commit in HEAD's history, then
+    /// to topological order, so same-second commits attribute correctly.
+    fn introducing_commit(&self, graph: &Graph, order: &Order, in_head_history: &IdSet) -> Id {
         self.commits
             .iter()
             .filter_map(|pos| {
@@ -86,10 +99,10 @@ impl Pending {
                     .parents(commit)
                     .iter()
                     .any(|&p| p != MISSING && order.position(p).is_some_and(|pp| self.commits.contains(pp)));
-                (!parent_carries).then_some((commit.time, pos, id))
+                (!parent_carries).then_some((commit.time, !in_head_history.contains(id), pos, id))
             })
             .min()
-            .map_or(order.ids[self.commits.first().unwrap_or(0) as usize], |(_, _, id)| id)
+            .map_or(order.ids[self.commits.first().unwrap_or(0) as usize], |(_, _, _, id)| id)
     }
 }
 
@@ -147,14 +160,20 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
                                 template: finding.at_path(walk.paths.text(path)),
                                 blob,
                                 commits: Runs::default(),
+                                versions: Vec::new(),
                             });
                             pending.len() as u32 - 1
                         })
                     })
                     .collect()
             });
+            let blob = walk.leaf(leaf).1;
             for &i in indices.iter() {
-                pending[i as usize].commits.push(pos as u32);
+                let p = &mut pending[i as usize];
+                p.commits.push(pos as u32);
+                if p.versions.last().is_none_or(|&(_, last)| last != blob) {
+                    p.versions.push((pos as u32, blob));
+                }
             }
         }
     }
@@ -169,6 +188,7 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
     }
     drop(walk);
     let carried_by = refs_carrying(graph, table, refs, &order, &pending);
+    let head_history = graph.reachable_commits(&repo.head().and_then(|h| table.id(&h)).into_iter().collect::<Vec<_>>());
     let key_commits = commits_per_secret(&pending);
 
     let mut findings: Vec<Finding> = pending
@@ -176,13 +196,19 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
         .zip(carried_by)
         .zip(in_head)
         .filter_map(|((p, branches), in_head)| {
-            let introducing = p.introducing_commit(graph, &order);
-            let mut finding = p.template;
-            if !detector.enrich(&mut finding, hits_by_blob[&p.blob].facts) {
+            let introducing = p.introducing_commit(graph, &order, &head_history);
+            // Line, column and blob as in the introducing commit's version.
+            let blob = order.position(introducing).map_or(p.blob, |pos| p.blob_at(pos));
+            let same = |f: &&Finding| f.rule_id == p.template.rule_id && f.secret_sha256 == p.template.secret_sha256;
+            let mut finding = match hits_by_blob[&blob].findings.iter().find(same) {
+                Some(f) if blob != p.blob => f.at_path(&p.template.path),
+                _ => p.template,
+            };
+            if !detector.enrich(&mut finding, hits_by_blob[&blob].facts) {
                 return None;
             }
             let mut info = commit_info(&repo.repo, &table.oid(introducing));
-            info.blob = table.oid(p.blob).to_string();
+            info.blob = table.oid(blob).to_string();
             info.in_head = in_head;
             info.commit_count = p.commits.count();
             info.key_commit_count = key_commits.get(finding.secret_sha256.as_str()).copied().unwrap_or_default();
