@@ -149,11 +149,7 @@ impl ObjectTable {
         std::thread::scope(|scope| {
             scope.spawn(|| {
                 while !done.load(Ordering::Relaxed) {
-                    if super::memory::usage().is_some_and(|u| u.file > limit) {
-                        for pack in &self.packs {
-                            pack.drop_resident_pages();
-                        }
-                    }
+                    self.bound_pages(limit);
                     std::thread::sleep(std::time::Duration::from_millis(20));
                 }
             });
@@ -161,6 +157,16 @@ impl ObjectTable {
             done.store(true, Ordering::Relaxed);
             result
         })
+    }
+
+    /// Gives the packs' mapped pages back if more than `limit` bytes of
+    /// them are resident.
+    pub fn bound_pages(&self, limit: u64) {
+        if super::memory::usage().is_some_and(|u| u.file > limit) {
+            for pack in &self.packs {
+                pack.drop_resident_pages();
+            }
+        }
     }
 
     pub fn loose_objects(&self) -> impl Iterator<Item = (Id, &ObjectId)> {

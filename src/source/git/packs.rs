@@ -74,7 +74,14 @@ struct Shared<'a> {
     options: &'a DecodeOptions<'a>,
     decoded: Vec<AtomicU64>,
     merged: Mutex<Local>,
+    /// Bytes decoded since the resident pack pages were last checked.
+    since_check: AtomicU64,
 }
+
+/// How often (in decoded bytes) a worker checks the resident pack pages
+/// itself, on top of the watcher thread, which a loaded machine may not
+/// schedule in time.
+const CHECK_PAGES_EVERY: u64 = 16 << 20;
 
 /// One worker's results, merged into `Shared::merged` when it is dropped.
 #[derive(Default)]
@@ -133,6 +140,11 @@ impl Worker<'_, '_> {
     fn process(&mut self, id: Id, kind: Kind, data: &[u8]) {
         if !self.shared.mark_decoded(id) {
             return; // already seen in another pack
+        }
+        let since = self.shared.since_check.fetch_add(data.len() as u64, Ordering::Relaxed);
+        if since >= CHECK_PAGES_EVERY {
+            self.shared.since_check.store(0, Ordering::Relaxed);
+            self.shared.table.bound_pages(self.shared.options.file_pages_limit);
         }
         if let Some(progress) = self.shared.options.progress {
             progress.objects.fetch_add(1, Ordering::Relaxed);
@@ -235,6 +247,7 @@ pub fn decode_all(
         options,
         decoded: (0..table.len().div_ceil(64)).map(|_| AtomicU64::new(0)).collect(),
         merged: Mutex::default(),
+        since_check: AtomicU64::new(0),
     };
     let mut failures = Vec::new();
     let never = AtomicBool::new(false);
