@@ -69,8 +69,9 @@ mod sourcemap;
 pub(crate) mod test_archives;
 mod url;
 mod utf16;
+mod zip_end;
 
-pub use archive::{Budget, expand, is_container, members, members_in};
+pub use archive::{Budget, expand, is_container, members, members_in, zip_prefix};
 pub use binary::utf16_strings;
 pub use map::OffsetMap;
 

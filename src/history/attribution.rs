@@ -41,8 +41,9 @@ struct Pending {
     /// The finding as seen in the first commit (in topological order) that
     /// carries it; its line and column are from that version of the file.
     template: Finding,
-    /// The blob `template` was found in.
+    /// The blob `template` was found in, and its path.
     blob: Id,
+    blob_path: String,
     /// Every commit with the secret at this path, in topological order.
     commits: Vec<Id>,
 }
@@ -113,10 +114,18 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
         for (path, blob) in names.paths_under(tree).iter() {
             attributed_blobs.insert(*blob);
             for finding in hits_by_blob.get(blob).map_or(&[][..], |h| &h.findings) {
-                let key = (finding.rule_id.clone(), finding.secret_sha256.clone(), path.clone());
+                // A member of an archive blob keeps its place in it: the
+                // blob's findings have paths `!/inner/path` (or none).
+                let full = format!("{path}{}", finding.path);
+                let key = (finding.rule_id.clone(), finding.secret_sha256.clone(), full);
                 pending
                     .entry(key)
-                    .or_insert_with(|| Pending { template: finding.at_path(path), blob: *blob, commits: Vec::new() })
+                    .or_insert_with(|| Pending {
+                        template: finding.at_path(&format!("{path}{}", finding.path)),
+                        blob_path: path.clone(),
+                        blob: *blob,
+                        commits: Vec::new(),
+                    })
                     .commits
                     .push(commit);
             }
@@ -137,12 +146,16 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
         .filter_map(|(p, branches)| {
             let introducing = p.introducing_commit(graph);
             let mut finding = p.template;
+            let member = finding.path.get(p.blob_path.len()..).unwrap_or_default().to_string();
             if !detector.enrich(&mut finding, hits_by_blob[&p.blob].facts) {
                 return None;
             }
             let in_head = head_paths.iter().any(|(path, blob)| {
-                *path == finding.path
-                    && hits_by_blob[blob].findings.iter().any(|f| f.secret_sha256 == finding.secret_sha256)
+                *path == p.blob_path
+                    && hits_by_blob[blob]
+                        .findings
+                        .iter()
+                        .any(|f| f.secret_sha256 == finding.secret_sha256 && f.path == member)
             });
             let mut info = commit_info(&repo.repo, &table.oid(introducing));
             info.blob = table.oid(p.blob).to_string();
@@ -160,7 +173,7 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
         for hit in hits.iter().filter(|h| !attributed_blobs.contains(h.blob)) {
             let oid = table.oid(hit.blob).to_string();
             for f in &hit.findings {
-                let mut finding = f.at_path(&format!("<unreachable blob {oid}>"));
+                let mut finding = f.at_path(&format!("<unreachable blob {oid}>{}", f.path));
                 finding.git = Some(GitInfo { blob: oid.clone(), ..GitInfo::default() });
                 if detector.enrich(&mut finding, hit.facts) {
                     findings.push(finding);
