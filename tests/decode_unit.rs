@@ -278,15 +278,16 @@ fn zip_members_and_nesting() {
 }
 
 #[test]
-fn fourth_level_is_not_opened() {
-    let l4 = zip_of(&[("deep.txt", b"level 4")]);
-    let l3 = zip_of(&[("l4.zip", &l4), ("three.txt", b"level 3")]);
+fn fifth_level_is_not_opened() {
+    let l5 = zip_of(&[("deep.txt", b"level 5")]);
+    let l4 = zip_of(&[("l5.zip", &l5), ("four.txt", b"level 4")]);
+    let l3 = zip_of(&[("l4.zip", &l4)]);
     let l2 = zip_of(&[("l3.zip", &l3)]);
     let l1 = zip_of(&[("l2.zip", &l2)]);
     let (all, notes) = expand_all(&l1, "l1.zip", &Limits::default());
     let got: Vec<&str> = all.iter().map(|m| m.path.as_str()).collect();
-    assert_eq!(got, ["l2.zip!/l3.zip!/l4.zip", "l2.zip!/l3.zip!/three.txt"]);
-    assert_eq!(notes, ["skipped: l1.zip!/l2.zip!/l3.zip!/l4.zip: archive nested deeper than 3 levels"]);
+    assert_eq!(got, ["l2.zip!/l3.zip!/l4.zip!/l5.zip", "l2.zip!/l3.zip!/l4.zip!/four.txt"]);
+    assert_eq!(notes, ["skipped: l1.zip!/l2.zip!/l3.zip!/l4.zip!/l5.zip: archive nested deeper than 4 levels"]);
 }
 
 #[test]
@@ -361,7 +362,7 @@ fn nested_bomb_42_style_is_bounded() {
     // With the default depth, the bombs are never reached; notes are capped.
     let (_, notes) = expand_all(&level, "42.zip", &Limits::default());
     assert!(notes.len() <= 17, "{}", notes.len());
-    assert!(notes[0].contains("nested deeper than 3 levels"), "{notes:?}");
+    assert!(notes[0].contains("nested deeper than 4 levels"), "{notes:?}");
     assert!(notes.last().unwrap().contains("further notes"), "{notes:?}");
 }
 

@@ -390,3 +390,57 @@ fn text_summary_counts_blobs_in_a_history_audit() {
     // Two distinct versions of a.txt: two blobs, not "files".
     assert!(text.contains("scanned 2 blobs, 8 B"), "{text}");
 }
+
+/// Zips behind a prefix (a self-extracting stub, a CRX header) are opened
+/// in history as in a tree, though a blob has no name when it is scanned:
+/// each member keeps its place in the file (`dist/app.vsix!/config/.env`),
+/// a key in a stub is found at the file's own path, and the keys of a file
+/// a later commit deleted are still found.
+#[test]
+fn zips_with_a_prefix_are_opened_in_history() {
+    use crate::common::archive::{crx3, zip_of};
+    let mut repo = Repo::new();
+    repo.commit("README.md", "# app\n", "initial");
+    let keys: Vec<String> = (31..=34).map(|s| key("openai-project", s)).collect();
+    let env = |k: &str| format!("# settings\nOPENAI_API_KEY={k}\n");
+    let mut stub = b"#!/bin/sh\nexec unzip \"$0\"\n\x7fELF\x02\x01\x01\x00".to_vec();
+    stub.extend([0u8; 64]);
+    stub.extend(keys[3].as_bytes());
+    stub.push(0);
+    let sfx = |k: &str| [&stub[..], &zip_of(&[("config/.env", env(k).as_bytes())])].concat();
+    let js = format!("const OPENAI_API_KEY = \"{}\";\n", keys[2]);
+    fs::create_dir_all(repo.path.join("dist")).unwrap();
+    fs::write(repo.path.join("dist/app.vsix"), sfx(&keys[0])).unwrap();
+    fs::write(repo.path.join("dist/installer.bin"), sfx(&keys[1])).unwrap();
+    fs::write(repo.path.join("dist/download.dat"), crx3(&zip_of(&[("background.js", js.as_bytes())]), 64, 64)).unwrap();
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-q", "-m", "ship"]);
+    let shipped = repo.git(&["rev-parse", "HEAD"]);
+    repo.git(&["rm", "-q", "dist/installer.bin"]);
+    repo.git(&["commit", "-q", "-m", "drop the installer"]);
+    let (code, doc) = run_json(&["git", "--show-secrets", "."], &repo.path);
+    assert_eq!(code, 1);
+    let mut got: Vec<(String, String, bool, String)> = findings(&doc)
+        .iter()
+        .map(|f| {
+            let key = keys.iter().position(|k| f["secret"] == k.as_str()).map_or("?".into(), |i| i.to_string());
+            (f["path"].as_str().unwrap().to_string(), key, f["in_head"].as_bool().unwrap(), f["decoded"].to_string())
+        })
+        .collect();
+    got.sort();
+    let want = [
+        ("dist/app.vsix", "3", true, r#"["binary"]"#),
+        ("dist/app.vsix!/config/.env", "0", true, r#"["zip"]"#),
+        ("dist/download.dat!/background.js", "2", true, r#"["crx"]"#),
+        ("dist/installer.bin", "3", false, r#"["binary"]"#),
+        ("dist/installer.bin!/config/.env", "1", false, r#"["zip"]"#),
+    ];
+    let want: Vec<(String, String, bool, String)> =
+        want.iter().map(|(p, k, h, d)| (p.to_string(), k.to_string(), *h, d.to_string())).collect();
+    assert_eq!(got, want, "{doc:#}");
+    for f in findings(&doc) {
+        assert_eq!(f["commit"], shipped.as_str());
+    }
+    let f = common::finding_at(&doc, "dist/app.vsix!/config/.env");
+    assert_eq!((f["line"].as_u64(), f["column"].as_u64()), (Some(2), Some(16)));
+}

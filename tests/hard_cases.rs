@@ -791,27 +791,29 @@ fn archives_of_every_format() {
     r.assert_only(9);
 }
 
-/// A zip in a tar.gz in a zip: three levels, all opened (the default limit
-/// is 3), the path joining them with `!/`, the chain listing all three. A
-/// fourth level is left closed, with a note, and its key is not reported.
+/// A jar in a zip in a tar.gz in a zip: four levels, all opened (the
+/// default limit is 4), the path joining them with `!/`, the chain listing
+/// all four. A fifth level is left closed, with a note, and its key is not
+/// reported.
 #[test]
-fn archives_nested_three_deep_and_no_deeper() {
+fn archives_nested_four_deep_and_no_deeper() {
     let key = anthropic(511);
-    let inner = zip_of(&[("dir/.env", &env(&key))]);
+    let jar = zip_of(&[("dir/.env", &env(&key))]);
+    let inner = zip_of(&[("lib/sdk.jar", &jar)]);
     let middle = gzip(&tar_of(&[("inner.zip", &inner)]));
     let outer = zip_of(&[("inner.tar.gz", &middle)]);
     let too_deep = anthropic(512);
     let mut deep = zip_of(&[(".env", &env(&too_deep))]);
-    for level in (2..=4).rev() {
+    for level in (2..=5).rev() {
         deep = zip_of(&[(&format!("l{level}.zip"), &deep)]);
     }
     let tree = Tree::new();
     tree.write("outer.zip", outer).write("deep.zip", deep);
     let r = scan(tree.path(), &[]);
-    let path = "outer.zip!/inner.tar.gz!/inner.zip!/dir/.env";
-    assert_eq!(r.of(&key), at("anthropic-api-key", path, (2, 19), &["zip", "tar.gz", "zip"], None));
+    let path = "outer.zip!/inner.tar.gz!/inner.zip!/lib/sdk.jar!/dir/.env";
+    assert_eq!(r.of(&key), at("anthropic-api-key", path, (2, 19), &["zip", "tar.gz", "zip", "zip"], None));
     r.assert_only(1);
-    assert_eq!(r.notes(), ["skipped: deep.zip!/l2.zip!/l3.zip!/l4.zip: archive nested deeper than 3 levels"]);
+    assert_eq!(r.notes(), ["skipped: deep.zip!/l2.zip!/l3.zip!/l4.zip!/l5.zip: archive nested deeper than 4 levels"]);
 }
 
 /// Bombs: a zip whose 200 MiB member of zeros is deflated to ~200 KiB

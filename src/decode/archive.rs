@@ -5,8 +5,9 @@
 //! Electron `app.asar`, a layer of a `docker save` image, a PDF's streams:
 //! each member is a blob with its own path (`app.zip!/config/.env`,
 //! `app.crx!/background.js`, `image.tar!/blobs/sha256/<digest>!/app/.env`).
-//! Formats are told apart by their magic bytes, never by the name: zip
-//! family (a prefix allowed for the zip extensions), CRX2/CRX3 ([`super::crx`]),
+//! Formats are told apart by their content, never by the name: zip family
+//! (a prefix found by the records at the zip's end, [`super::zip_end`]; a
+//! zip-family name needs only the end record), CRX2/CRX3 ([`super::crx`]),
 //! tar, gzip/bzip2/xz/zstd/lz4 single files and tarballs
 //! ([`super::compressed`]), asar ([`super::asar`]) and PDF ([`super::pdf`]).
 //! In a zip, the text parts of an Office Open XML document come out as
@@ -26,7 +27,7 @@ use std::io::{self, Cursor, Read};
 use std::rc::Rc;
 
 use super::compressed::{self, Codec};
-use super::{Limits, Member, RATIO_FLOOR, asar, crx, ooxml, pdf};
+use super::{Limits, Member, RATIO_FLOOR, asar, crx, ooxml, pdf, zip_end};
 
 /// Running totals for one archive tree: the file on disk and everything
 /// nested in it share one budget.
@@ -112,7 +113,12 @@ fn detect(bytes: &[u8], path: &str) -> Option<Kind> {
     if pdf::is_pdf(bytes) {
         return Some(Kind::Pdf);
     }
-    // A zip with a prefix (self-extracting, a launcher script before a jar).
+    // A zip with a prefix (self-extracting, a launcher script before a
+    // jar): by its records, whatever the name (a git blob has none); a
+    // zip-family name needs only an end record (zip64 too).
+    if zip_end::start(bytes).is_some() {
+        return Some(Kind::Zip);
+    }
     let tail = &bytes[bytes.len().saturating_sub(65_557)..];
     if ZIP_EXTENSIONS.iter().any(|x| super::has_extension(path, x))
         && memchr::memmem::rfind(tail, b"PK\x05\x06").is_some()
@@ -120,6 +126,16 @@ fn detect(bytes: &[u8], path: &str) -> Option<Kind> {
         return Some(Kind::Zip);
     }
     None
+}
+
+/// The bytes before a zip that has a prefix (a self-extracting program's
+/// stub, a launcher script), empty for anything else: opening the zip
+/// leaves them out, so the detector scans them as a blob of their own.
+pub fn zip_prefix<'b>(bytes: &'b [u8], path: &str) -> &'b [u8] {
+    if bytes.starts_with(b"PK") || detect(bytes, path) != Some(Kind::Zip) {
+        return &[];
+    }
+    &bytes[..zip_end::start(bytes).unwrap_or(0)]
 }
 
 /// Whether `bytes` (at `path`) is a container [`expand`] opens: sources

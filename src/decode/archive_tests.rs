@@ -7,7 +7,7 @@ use super::super::compressed::Codec;
 use super::super::compressed::tests::compress;
 use super::super::test_archives::{crx3, tar_of, zip_of, zstd_zeros};
 use super::super::{Limits, Member};
-use super::{MAX_ENTRIES, expand, is_container};
+use super::{MAX_ENTRIES, expand, is_container, zip_prefix};
 
 fn open(bytes: &[u8], path: &str, limits: &Limits) -> (Vec<Member>, Vec<String>) {
     let mut notes = Vec::new();
@@ -22,20 +22,29 @@ fn paths(members: &[Member]) -> Vec<(&str, Vec<&str>)> {
 }
 
 #[test]
-fn zip_family_with_a_prefix_opens_by_extension() {
+fn zip_with_a_prefix_opens_by_content() {
     let zip = zip_of(&[("config/.env", b"KEY=value\n")]);
     // A launcher script and a binary stub (NULs) before the zip.
     let mut sfx = b"#!/bin/sh\nexec java -jar \"$0\" \"$@\"\nMZ\x90\x00\x03\x00\x00\x00".to_vec();
     sfx.extend(vec![0u8; 300]);
     sfx.extend(&zip);
-    for ext in [".aab", ".crx", ".vsix", ".xpi", ".ipa", ".nupkg", ".egg", ".jar", ".apk", ".whl"] {
+    // Any name, or none (a git blob): the records at the end agree.
+    for ext in [".aab", ".crx", ".vsix", ".xpi", ".ipa", ".nupkg", ".egg", ".jar", ".apk", ".whl", ".bin", ""] {
         let path = format!("dist/app{ext}");
         assert!(is_container(&sfx, &path), "{path}");
         let (members, notes) = open(&sfx, &path, &Limits::default());
         assert_eq!(paths(&members), [("config/.env", vec!["zip"])], "{path}");
         assert!(notes.is_empty(), "{notes:?}");
     }
+    assert_eq!(zip_prefix(&sfx, ""), &sfx[..sfx.len() - zip.len()]);
+    assert!(zip_prefix(&zip, "").is_empty());
+    // Records that disagree (the central directory's offset points past
+    // the first local header): a zip-family name still opens it.
+    let end = sfx.len() - 22;
+    sfx[end + 16] = sfx[end + 16].wrapping_add(1);
+    assert!(is_container(&sfx, "dist/app.jar"));
     assert!(!is_container(&sfx, "dist/app.bin"));
+    assert!(!is_container(&sfx, ""));
 }
 
 #[test]

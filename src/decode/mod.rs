@@ -69,8 +69,9 @@ mod sourcemap;
 pub(crate) mod test_archives;
 mod url;
 mod utf16;
+mod zip_end;
 
-pub use archive::{Budget, expand, is_container, members, members_in};
+pub use archive::{Budget, expand, is_container, members, members_in, zip_prefix};
 pub use binary::utf16_strings;
 pub use map::OffsetMap;
 
@@ -109,7 +110,9 @@ pub struct Member {
 pub struct Limits {
     /// Longest chain of text decodings (`base64` inside `base64` is 2).
     pub max_depth: u32,
-    /// Archives nested deeper than this are not opened (with a note).
+    /// Archives nested deeper than this are not opened (with a note). Four
+    /// levels hold a library jar in a fat jar in an image layer in a
+    /// `docker save` tarball.
     pub max_archive_depth: u32,
     /// Decompressed bytes per archive tree, all members and levels together.
     pub max_total_out: u64,
@@ -126,7 +129,7 @@ impl Default for Limits {
     fn default() -> Limits {
         Limits {
             max_depth: 2,
-            max_archive_depth: 3,
+            max_archive_depth: 4,
             max_total_out: 256 << 20,
             max_ratio: 100,
             max_member_size: 25 << 20,

@@ -11,8 +11,12 @@
 //! line) is one more member, `doc.pdf!/objects`. Chains are `["pdf"]`.
 //!
 //! This is not text extraction: a content stream's text is drawn by
-//! operators (`(sk-proj-abc) Tj`), and a string split by kerning
-//! (`[(sk-proj-) -20 (abc)] TJ`) or in a font's own encoding is not joined.
+//! operators (`(sk-proj-abc) Tj`), and text in a font's own encoding stays
+//! as it is. One thing is joined: typesetters draw a line in pieces kerned
+//! apart (`[(sk-proj-) -20 (abc)] TJ`), and each such array becomes one
+//! string (`(sk-proj-abc) TJ`; a word space where a gap is one), so a key
+//! drawn in pieces is one match; lines and columns are those of the
+//! stream so rewritten.
 //! Streams are found by their keywords, not by `/Length` (which may lie)
 //! or the cross-reference table, so a damaged file still yields its
 //! streams; each inflates under the ratio cap like a zip member.
@@ -22,7 +26,7 @@ use std::collections::HashMap;
 use flate2::read::ZlibDecoder;
 use memchr::memmem;
 
-use super::archive::{Each, Tree, ratio_cap, read_member, take_member};
+use super::archive::{Each, Read1, Tree, ratio_cap, read_member, take_member};
 
 pub(super) fn is_pdf(bytes: &[u8]) -> bool {
     bytes.starts_with(b"%PDF-")
@@ -92,6 +96,10 @@ pub(super) fn members(bytes: &[u8], path: &str, tree: &mut Tree<'_>, each: &mut 
         } else {
             read_member(&mut &data[..], u64::MAX, tree)
         };
+        let result = match result {
+            Read1::Kept { bytes, cut } => Read1::Kept { bytes: join_kerned(bytes), cut },
+            other => other,
+        };
         if !take_member(result, path, name, "pdf", tree, each) {
             return true;
         }
@@ -102,6 +110,120 @@ pub(super) fn members(bytes: &[u8], path: &str, tree: &mut Tree<'_>, each: &mut 
         take_member(result, path, "objects".to_string(), "pdf", tree, each);
     }
     true
+}
+
+/// A kerning value (thousandths of an em) at or past which a gap in a `TJ`
+/// array is a word space rather than kerning.
+const WORD_SPACE: f64 = -200.0;
+
+/// `stream` with each `[...] TJ` array's strings joined into one literal
+/// string (kerning dropped, a space for a word-sized gap); anything else is
+/// kept as it is.
+fn join_kerned(stream: Vec<u8>) -> Vec<u8> {
+    if !contains(&stream, b"TJ") {
+        return stream;
+    }
+    let mut out = Vec::with_capacity(stream.len());
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(rel) = memchr::memchr(b'[', &stream[from..]) {
+        let open = from + rel;
+        match kerned_text(&stream, open + 1) {
+            Ok((text, end)) => {
+                out.extend_from_slice(&stream[copied..open]);
+                out.push(b'(');
+                out.extend(text);
+                out.push(b')');
+                (copied, from) = (end, end);
+            }
+            // Not a `TJ` array: go on after what was read of it (so the
+            // scan stays linear; no array starts inside it).
+            Err(stop) => from = stop.max(open + 1),
+        }
+    }
+    out.extend_from_slice(&stream[copied..]);
+    out
+}
+
+/// The text of the array whose items start at `at`, and where its `TJ`
+/// operator ends; or where reading stopped, when it is not a `TJ` array of
+/// strings and numbers.
+fn kerned_text(s: &[u8], mut at: usize) -> Result<(Vec<u8>, usize), usize> {
+    let mut text = Vec::new();
+    loop {
+        while s.get(at).is_some_and(u8::is_ascii_whitespace) {
+            at += 1;
+        }
+        match s.get(at) {
+            Some(b'(') => at = literal(s, at + 1, &mut text).ok_or(s.len())?,
+            Some(b'<') => {
+                let end = memchr::memchr(b'>', &s[at..]).map(|e| at + e).ok_or(s.len())?;
+                let hex: Vec<u8> = s[at + 1..end].iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+                // Bytes of a simple font are characters; a composite font's
+                // glyph ids are not text, and are left out.
+                let decoded: Option<Vec<u8>> =
+                    hex.chunks(2).map(|p| u8::from_str_radix(std::str::from_utf8(p).ok()?, 16).ok()).collect();
+                text.extend(decoded.filter(|d| d.iter().all(|b| (0x20..0x7f).contains(b))).unwrap_or_default());
+                at = end + 1;
+            }
+            Some(b'-' | b'+' | b'.' | b'0'..=b'9') => {
+                let len = s[at..].iter().take_while(|b| matches!(b, b'-' | b'+' | b'.' | b'0'..=b'9')).count();
+                let gap: f64 = std::str::from_utf8(&s[at..at + len]).ok().and_then(|n| n.parse().ok()).ok_or(at)?;
+                if gap <= WORD_SPACE && !text.ends_with(b" ") {
+                    text.push(b' ');
+                }
+                at += len;
+            }
+            Some(b']') => {
+                let after = at + 1 + s[at + 1..].iter().take_while(|b| b.is_ascii_whitespace()).count();
+                return match s.get(after..after + 2) {
+                    Some(b"TJ") => Ok((text, after + 2)),
+                    _ => Err(after),
+                };
+            }
+            _ => return Err(at),
+        }
+    }
+}
+
+/// Reads a literal string's bytes (escapes decoded, balanced parentheses
+/// kept) from `at`, just after its `(`, into `text`; returns the offset
+/// after its `)`, or `None` when it is not closed.
+fn literal(s: &[u8], mut at: usize, text: &mut Vec<u8>) -> Option<usize> {
+    let mut depth = 0usize;
+    while let Some(&b) = s.get(at) {
+        at += 1;
+        match b {
+            b'\\' => {
+                let Some(&e) = s.get(at) else { break };
+                at += 1;
+                match e {
+                    b'n' => text.push(b'\n'),
+                    b'r' => text.push(b'\r'),
+                    b't' => text.push(b'\t'),
+                    b'0'..=b'7' => {
+                        let digits = 1 + s[at..].iter().take(2).take_while(|d| matches!(d, b'0'..=b'7')).count();
+                        let octal = std::str::from_utf8(&s[at - 1..at - 1 + digits]).ok()?;
+                        text.push(u8::from_str_radix(octal, 8).unwrap_or(0));
+                        at += digits - 1;
+                    }
+                    b'\r' | b'\n' => {}
+                    other => text.push(other),
+                }
+            }
+            b'(' => {
+                depth += 1;
+                text.push(b);
+            }
+            b')' if depth == 0 => return Some(at),
+            b')' => {
+                depth -= 1;
+                text.push(b);
+            }
+            _ => text.push(b),
+        }
+    }
+    None
 }
 
 /// Whether a stream dictionary says `/Subtype /Image` (not a `/ImageB` in
@@ -220,6 +342,25 @@ pub(super) mod tests {
         assert!(notes[1].starts_with("truncated: doc.pdf!/stream-2: unreadable after"), "{notes:?}");
         assert_eq!(members[0].0, "stream-2");
         assert!(members[0].1.starts_with(b"a key before the damage"));
+    }
+
+    #[test]
+    fn kerned_text_arrays_are_joined() {
+        let stream = b"BT /F1 9 Tf [(sk-proj-) -20 (Qx7L) 15.5 (m2\\)x)] TJ ET\n\
+            [(Deploy) -333 (notes:) -250 <41424344> 12 <0102>]TJ\n\
+            [1 0 0 1 72 700] cm [(no) 5 (operator)] Tf [(a\\050b\\\\c)]TJ [(cut";
+        let joined = join_kerned(stream.to_vec());
+        assert_eq!(
+            String::from_utf8_lossy(&joined),
+            "BT /F1 9 Tf (sk-proj-Qx7Lm2)x) ET\n(Deploy notes: ABCD)\n\
+             [1 0 0 1 72 700] cm [(no) 5 (operator)] Tf (a(b\\c) [(cut"
+        );
+        assert_eq!(join_kerned(b"no arrays (TJ)".to_vec()), b"no arrays (TJ)");
+        // Unclosed strings and arrays in a row stay linear.
+        let hostile = b"[(".repeat(100_000);
+        let t = std::time::Instant::now();
+        assert_eq!(join_kerned([&hostile[..], b"TJ"].concat()).len(), hostile.len() + 2);
+        assert!(t.elapsed().as_secs() < 5);
     }
 
     #[test]

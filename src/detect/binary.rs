@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use super::{Detector, finding_from_match};
 use crate::decode;
-use crate::engine::{Engine, LineIndex};
+use crate::engine::{Engine, LineIndex, Match};
 use crate::finding::Finding;
 
 /// Printable bytes kept on each side of a secret in a binary's snippet.
@@ -40,6 +40,7 @@ impl Detector {
             }
             let mut lines = LineIndex::new(haystack);
             for m in &matches {
+                let m = &Match { end: unglued_end(engine, m, haystack), ..m.clone() };
                 let mut f = finding_from_match(engine, m, haystack, path, &mut lines);
                 let offset = to_original(m.start);
                 if findings.iter().any(|o: &Finding| o.rule_id == f.rule_id && o.byte_offset == offset) {
@@ -60,6 +61,27 @@ impl Detector {
         }
         findings
     }
+}
+
+/// URL schemes a binary's next string may start with, right after a key.
+const GLUED_SCHEMES: [&[u8]; 2] = [b"https", b"http"];
+
+/// Where `m` ends without a URL scheme read into it. Rust and Go store
+/// their strings end to end, with nothing between, and an API's base URL
+/// is often the string after its key: an open-ended pattern
+/// (`sk-proj-...{20,120}`) then reads `https` as more of the key. The
+/// scheme is left out when the rest still matches the rule on its own.
+fn unglued_end(engine: &Engine, m: &Match, haystack: &[u8]) -> usize {
+    if !haystack[m.end..].starts_with(b"://") {
+        return m.end;
+    }
+    let regex = engine.rule(m.rule).regex();
+    GLUED_SCHEMES
+        .iter()
+        .filter(|scheme| haystack[m.start..m.end].ends_with(scheme))
+        .map(|scheme| m.end - scheme.len())
+        .find(|&end| regex.find(&haystack[m.start..end]).is_some_and(|r| r.start() == 0 && r.end() == end - m.start))
+        .unwrap_or(m.end)
 }
 
 /// The printable text around `start..end` (at most [`SNIPPET_CONTEXT`]

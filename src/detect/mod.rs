@@ -77,6 +77,13 @@ impl Detector {
         });
         if !is_archive {
             findings = self.text_or_binary_findings(bytes, path);
+        } else {
+            // A zip's prefix (a self-extracting stub, a launcher script) is
+            // not a member: it is read here, at its own offsets.
+            let prefix = decode::zip_prefix(bytes, path);
+            if !prefix.is_empty() {
+                findings.extend(self.text_or_binary_findings(prefix, path));
+            }
         }
         if !notes.is_empty() {
             self.notes.lock().unwrap_or_else(|e| e.into_inner()).extend(notes);

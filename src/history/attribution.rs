@@ -43,6 +43,9 @@ struct Pending {
     template: Finding,
     /// The blob `template` was found in.
     blob: Id,
+    /// Where in the blob, for a member of an archive blob (`!/inner/path`;
+    /// empty otherwise): the blob's findings carry it as their path.
+    member: String,
     /// Positions (in topological order) of the commits with the secret at
     /// this path.
     commits: Runs,
@@ -136,7 +139,7 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
     let mut walk = TreeWalk::new(repo, table, &relevant);
     let mut pending: Vec<Pending> = Vec::new();
     // (rule, secret hash, path) → index in `pending`.
-    let mut pending_index: HashMap<(&str, &str, PathId), u32> = HashMap::new();
+    let mut pending_index: HashMap<(&str, &str, PathId, &str), u32> = HashMap::new();
     // Per leaf (a matched blob at a path): the pending entries a commit
     // holding it carries; `None` until the leaf is first seen.
     let mut leaf_pending: Vec<Option<Vec<u32>>> = Vec::new();
@@ -155,10 +158,13 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
                 findings
                     .iter()
                     .map(|finding| {
-                        *pending_index.entry((&finding.rule_id, &finding.secret_sha256, path)).or_insert_with(|| {
+                        let key =
+                            (finding.rule_id.as_str(), finding.secret_sha256.as_str(), path, finding.path.as_str());
+                        *pending_index.entry(key).or_insert_with(|| {
                             pending.push(Pending {
-                                template: finding.at_path(walk.paths.text(path)),
+                                template: finding.at_path(&format!("{}{}", walk.paths.text(path), finding.path)),
                                 blob,
+                                member: finding.path.clone(),
                                 commits: Runs::default(),
                                 versions: Vec::new(),
                             });
@@ -199,7 +205,9 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
             let introducing = p.introducing_commit(graph, &order, &head_history);
             // Line, column and blob as in the introducing commit's version.
             let blob = order.position(introducing).map_or(p.blob, |pos| p.blob_at(pos));
-            let same = |f: &&Finding| f.rule_id == p.template.rule_id && f.secret_sha256 == p.template.secret_sha256;
+            let same = |f: &&Finding| {
+                f.rule_id == p.template.rule_id && f.secret_sha256 == p.template.secret_sha256 && f.path == p.member
+            };
             let mut finding = match hits_by_blob[&blob].findings.iter().find(same) {
                 Some(f) if blob != p.blob => f.at_path(&p.template.path),
                 _ => p.template,
@@ -224,7 +232,7 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
         for hit in hits.iter().filter(|h| !attributed_blobs.contains(h.blob)) {
             let oid = table.oid(hit.blob).to_string();
             for f in &hit.findings {
-                let mut finding = f.at_path(&format!("<unreachable blob {oid}>"));
+                let mut finding = f.at_path(&format!("<unreachable blob {oid}>{}", f.path));
                 finding.git = Some(GitInfo { blob: oid.clone(), ..GitInfo::default() });
                 if detector.enrich(&mut finding, hit.facts) {
                     findings.push(finding);
