@@ -5,12 +5,12 @@
 //! The rules that run are [`RuleSet::for_binaries`](crate::rules::RuleSet::for_binaries):
 //! prefix rules reduced to their secret group, because in a binary the
 //! byte before a key is often a length prefix and the byte after it the
-//! start of the next string; a key with a short prefix must still not start
-//! inside a word (see [`SHORT_KEYWORD`]). ASCII and UTF-8 strings are found in the raw
-//! bytes; UTF-16 strings through [`decode::utf16_strings`], a SQLite
-//! database's values through [`decode::sqlite_text`]. Line and
-//! column count `0x0A` bytes as in any file (`line` 1, `column` = byte
-//! offset + 1 when the binary has no such byte before the key).
+//! start of the next string (a key with a short prefix must still not start
+//! inside a word: [`SHORT_KEYWORD`]). ASCII and UTF-8 strings are found in
+//! the raw bytes; UTF-16 strings through [`decode::utf16_strings`]; a
+//! SQLite database's values, one per line, through [`decode::sqlite_text`].
+//! Line and column count `0x0A` bytes as in any file (`line` 1, `column` =
+//! byte offset + 1 when the binary has no such byte before the key).
 
 use std::sync::Arc;
 
@@ -80,15 +80,14 @@ impl Detector {
 /// blob, `r8_` in LLVM opcode names, `cio` in Polish UI text).
 const SHORT_KEYWORD: usize = 5;
 
-/// Whether `m` starts inside a word and its rule's keywords are short: the
-/// byte before it is an ASCII letter or digit that is not the length of the
-/// key or of the string it starts (a length prefix, as `.class`, `.pyc`,
-/// `.dex` and Android strings have),
-/// or ends a two-byte UTF-8 character (`ś` in `ściowego`).
-/// Such a match is dropped: in system libraries and programs nearly all of
-/// them are false. A key a Rust or Go binary stores right after a string
-/// ending in a letter is dropped too, unless its prefix is long
-/// (`sk-proj-`, `github_pat_`, `glpat-`).
+/// Whether `m` starts inside a word and its rule's keywords are short. The
+/// byte before it is then an ASCII letter or digit that is not the length
+/// of the key or of the string it starts (a length prefix, as `.class`,
+/// `.pyc`, `.dex` and Android strings have), or the end of a two-byte
+/// UTF-8 character (`ś` in `ściowego`). Such matches are dropped: in system
+/// libraries and programs nearly all are false. The cost: a key that a Rust
+/// or Go binary stores right after a string ending in a letter is dropped
+/// too, unless its prefix is long (`sk-proj-`, `github_pat_`, `glpat-`).
 fn starts_inside_a_word(engine: &Engine, m: &Match, haystack: &[u8]) -> bool {
     let Some(&before) = m.start.checked_sub(1).and_then(|i| haystack.get(i)) else { return false };
     let letter = match before {

@@ -117,11 +117,10 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
                 // A member of an archive blob keeps its place in it: the
                 // blob's findings have paths `!/inner/path` (or none).
                 let full = format!("{path}{}", finding.path);
-                let key = (finding.rule_id.clone(), finding.secret_sha256.clone(), full);
                 pending
-                    .entry(key)
+                    .entry((finding.rule_id.clone(), finding.secret_sha256.clone(), full.clone()))
                     .or_insert_with(|| Pending {
-                        template: finding.at_path(&format!("{path}{}", finding.path)),
+                        template: finding.at_path(&full),
                         blob_path: path.clone(),
                         blob: *blob,
                         commits: Vec::new(),
