@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::detect::Detector;
 use crate::finding::Finding;
 use crate::outcome::{ScanOutcome, Skip, Stats, count_by_reason, duration_ms};
-use crate::source::BlobSink;
+use crate::source::{BlobSink, PartStart};
 
 /// Collects findings from blobs as sources deliver them.
 pub struct Collector<'e> {
@@ -77,8 +77,8 @@ impl BlobSink for Collector<'_> {
         self.findings.lock().unwrap_or_else(|e| e.into_inner()).extend(found);
     }
 
-    fn part(&self, path: &str, bytes: &[u8], first_line: usize) {
-        if first_line == 1 {
+    fn part(&self, path: &str, bytes: &[u8], start: PartStart) {
+        if start == (PartStart { line: 1, column: 1 }) {
             self.files.fetch_add(1, Ordering::Relaxed);
             self.notes.lock().unwrap_or_else(|e| e.into_inner()).push(format!(
                 "{path}: larger than --max-file-size: scanned in parts, for keys in plain text and binary strings only \
@@ -91,7 +91,11 @@ impl BlobSink for Collector<'_> {
             return;
         }
         for f in &mut found {
-            f.line += first_line - 1;
+            // The part's first line may be the rest of a long line.
+            if f.line == 1 {
+                f.column += start.column - 1;
+            }
+            f.line += start.line - 1;
         }
         // Parts overlap: a key in the overlap is found twice, on one line.
         let mut findings = self.findings.lock().unwrap_or_else(|e| e.into_inner());

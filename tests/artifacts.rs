@@ -141,6 +141,34 @@ fn zip_family_with_a_prefix_and_nested_jars() {
     assert_only(&run, 8);
 }
 
+/// A self-extracting program (a compiled stub, then a zip) opens whatever
+/// its name: the records at the zip's end agree. A key in the stub is found
+/// at the file's own path, at its byte offset; the installer is a Windows
+/// program, so both are client-side.
+#[test]
+fn a_self_extracting_program_opens_by_content() {
+    let (in_zip, in_stub) = (openai(19), openai(20));
+    let mut stub = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff".to_vec();
+    stub.extend([0u8; 300]);
+    let offset = stub.len();
+    stub.extend(in_stub.as_bytes());
+    stub.extend([0u8; 40]);
+    let setup = [&stub[..], &zip_of(&[("config/app.env", &env(&in_zip))])].concat();
+    let run = scan(&[("release/acme-setup.exe", &setup), ("release/acme-setup.bin", &setup)], &[]);
+    for name in ["acme-setup.exe", "acme-setup.bin"] {
+        let f = findings(&run).iter().find(|f| f["path"] == format!("release/{name}!/config/app.env")).unwrap();
+        assert_eq!((f["secret"].as_str(), f["line"].as_u64()), (Some(in_zip.as_str()), Some(2)), "{name}");
+        let f = findings(&run).iter().find(|f| f["path"] == format!("release/{name}")).unwrap();
+        assert_eq!((f["secret"].as_str(), f["column"].as_u64()), (Some(in_stub.as_str()), Some(offset as u64 + 1)));
+        assert_eq!(f["decoded"], serde_json::json!(["binary"]));
+    }
+    let client: Vec<(&str, bool)> =
+        findings(&run).iter().map(|f| (f["path"].as_str().unwrap(), f["client_side"].as_bool().unwrap())).collect();
+    assert!(client.iter().all(|(p, c)| *c == p.contains(".exe")), "{client:?}");
+    assert!(notes(&run).is_empty(), "{:?}", notes(&run));
+    assert_only(&run, 4);
+}
+
 #[test]
 fn electron_asar() {
     let key = openai(21);
@@ -188,15 +216,19 @@ fn bzip2_xz_zstd_lz4_files_and_tarballs() {
 /// A `docker save` image in the OCI layout (Docker 25+): layers under
 /// `blobs/sha256/<digest>` with no extension, plain, gzip'd and zstd'd,
 /// each opened by content; a key deleted by a later layer's whiteout is
-/// still reported in its own layer; a jar in a layer is opened (image,
-/// layer, jar: inside the depth limit of 3); a key in the image config's
+/// still reported in its own layer; a jar in a layer is opened, and a jar
+/// in that jar (image, layer, jar, jar: the depth limit is 4); a key in the image config's
 /// `Env` is reported in the config blob. And the older `<id>/layer.tar`
 /// layout.
 #[test]
 fn docker_save_and_oci_images() {
-    let keys: Vec<String> = (61..=65).map(openai).collect();
+    let keys: Vec<String> = (61..=66).map(openai).collect();
     let digest = |n: u64| format!("blobs/sha256/{n:064x}");
-    let jar = zip_of(&[("application.properties", format!("openai.api-key={}\n", keys[2]).as_bytes())]);
+    let sdk = zip_of(&[("com/acme/Sdk.class", &[b"\xca\xfe\xba\xbe\x00\x01".as_slice(), keys[5].as_bytes()].concat())]);
+    let jar = zip_of(&[
+        ("application.properties", format!("openai.api-key={}\n", keys[2]).as_bytes()),
+        ("BOOT-INF/lib/sdk.jar", &sdk),
+    ]);
     let l1 = tar_of(&[("app/.env", &env(&keys[0])), ("app/main.py", b"print(1)\n")]);
     let l2 = gzip(&tar_of(&[("app/.wh..env", b""), ("app/new.env", &env(&keys[1]))]));
     let l3 = zstd(&tar_of(&[("srv/app.jar", &jar)]));
@@ -222,17 +254,33 @@ fn docker_save_and_oci_images() {
     let at = locate(config.as_bytes(), &keys[3]);
     assert_eq!(found(&run, &keys[3]), place(&format!("image.tar!/{dc}"), at, &["tar"]));
     assert_eq!(found(&run, &keys[4]), place("old/image.tar!/5f3a/layer.tar!/app/.env", (2, 16), &["tar", "tar"]));
+    // Image, layer, fat jar, library jar: the fourth level is opened.
+    assert_eq!(
+        found(&run, &keys[5]),
+        place(
+            &format!("image.tar!/{d3}!/srv/app.jar!/BOOT-INF/lib/sdk.jar!/com/acme/Sdk.class"),
+            (1, 7),
+            &["tar", "tar.zst", "zip", "zip", "binary"]
+        )
+    );
     assert!(notes(&run).is_empty(), "{:?}", notes(&run));
-    assert_only(&run, 5);
+    assert_only(&run, 6);
 }
 
 /// A PDF: a deflated content stream and a raw stream are members named
 /// after their objects; the document information around them is
-/// `objects`.
+/// `objects`. A key a typesetter drew in kerned pieces (a `TJ` array) is
+/// one string in its stream.
 #[test]
 fn pdf_streams_and_objects() {
-    let keys: Vec<String> = (71..=73).map(openai).collect();
-    let content = format!("BT\n/F1 12 Tf 72 712 Td\n(OPENAI_API_KEY={}) Tj\nET\n", keys[0]);
+    let keys: Vec<String> = (71..=74).map(openai).collect();
+    let pieces: Vec<String> =
+        keys[3].as_bytes().chunks(9).map(|p| format!("({})", String::from_utf8_lossy(p))).collect();
+    let content = format!(
+        "BT\n/F1 12 Tf 72 712 Td\n(OPENAI_API_KEY={}) Tj\nET\nBT [(Backup:) -333 {}] TJ ET\n",
+        keys[0],
+        pieces.join(" -12 ")
+    );
     let packed = zlib(content.as_bytes());
     let raw = format!("% form data\nOPENAI_API_KEY={}\n", keys[1]);
     let flate = format!("<< /Length {} /Filter /FlateDecode >>", packed.len());
@@ -251,8 +299,10 @@ fn pdf_streams_and_objects() {
     assert_eq!(found(&run, &keys[1]), place("docs/deploy.pdf!/stream-5", (2, 16), &["pdf"]));
     let (path, _, _, decoded) = found(&run, &keys[2]);
     assert_eq!((path.as_str(), decoded), ("docs/deploy.pdf!/objects", vec!["pdf".to_string()]));
+    // `BT (Backup: sk-proj-...) TJ`: the array became one string.
+    assert_eq!(found(&run, &keys[3]), place("docs/deploy.pdf!/stream-4", (5, 13), &["pdf"]));
     assert!(notes(&run).is_empty(), "{:?}", notes(&run));
-    assert_only(&run, 3);
+    assert_only(&run, 4);
 }
 
 /// Word, Excel and PowerPoint: a key split over two runs of one paragraph

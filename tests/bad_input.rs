@@ -362,8 +362,8 @@ fn files_deleted_or_truncated_between_the_walk_and_the_read() {
             drop(first);
             self.inner.blob(path, bytes);
         }
-        fn part(&self, path: &str, bytes: &[u8], first_line: usize) {
-            self.inner.part(path, bytes, first_line);
+        fn part(&self, path: &str, bytes: &[u8], start: leakhound::source::PartStart) {
+            self.inner.part(path, bytes, start);
         }
         fn skipped(&self, skip: Skip) {
             self.inner.skipped(skip);

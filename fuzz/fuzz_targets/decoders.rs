@@ -1,6 +1,6 @@
 //! The decoders on arbitrary bytes: text views (JSON/URL escapes, base64,
 //! hex, concatenation, UTF-16, notebooks, source maps), a binary's UTF-16
-//! strings, and containers (zip
+//! strings, a SQLite database's values, and containers (zip
 //! family, CRX, tar, gzip/bzip2/xz/zstd/lz4 files and tarballs, asar, PDF,
 //! Office text parts). Nothing may panic; every view maps back into the
 //! blob; container output stays within its limits, and `expand` opens
@@ -30,6 +30,7 @@ const PATHS: &[&str] = &[
     "image.tar",
     "blobs/sha256/0123abcd",
     "app.ipa",
+    "",
 ];
 
 fuzz_target!(|input: &[u8]| {
@@ -93,6 +94,19 @@ fuzz_target!(|input: &[u8]| {
             }
         }
     }
+
+    // A SQLite database's text values: every byte maps inside the blob.
+    if let Some(view) = decode::sqlite_text(data, &limits) {
+        assert_eq!(view.map.len(), view.bytes.len());
+        assert!(view.bytes.len() <= limits.max_view_bytes as usize, "sqlite view past its cap");
+        for i in 0..view.bytes.len() {
+            let o = view.map.to_original(i);
+            assert!(o < data.len(), "sqlite value byte {i} maps to {o}");
+        }
+    }
+    // A zip's prefix is a prefix of the blob, and only of a container.
+    let prefix = decode::zip_prefix(data, path);
+    assert!(prefix.len() <= data.len() && (prefix.is_empty() || decode::is_container(data, path)));
 
     let mut notes = Vec::new();
     let mut total = 0u64;

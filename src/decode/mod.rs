@@ -61,6 +61,7 @@ mod ooxml;
 mod pdf;
 pub mod sniff;
 mod sourcemap;
+mod sqlite;
 /// The container builders the integration tests use, shared with the unit
 /// tests here (one copy of each).
 #[cfg(test)]
@@ -74,6 +75,7 @@ mod zip_end;
 pub use archive::{Budget, expand, is_container, members, members_in, zip_prefix};
 pub use binary::utf16_strings;
 pub use map::OffsetMap;
+pub use sqlite::sqlite_text;
 
 use map::ViewBuf;
 

@@ -5,10 +5,12 @@
 //! The rules that run are [`RuleSet::for_binaries`](crate::rules::RuleSet::for_binaries):
 //! prefix rules reduced to their secret group, because in a binary the
 //! byte before a key is often a length prefix and the byte after it the
-//! start of the next string. ASCII and UTF-8 strings are found in the raw
-//! bytes; UTF-16 strings through [`decode::utf16_strings`]. Line and
-//! column count `0x0A` bytes as in any file (`line` 1, `column` = byte
-//! offset + 1 when the binary has no such byte before the key).
+//! start of the next string (a key with a short prefix must still not start
+//! inside a word: [`SHORT_KEYWORD`]). ASCII and UTF-8 strings are found in
+//! the raw bytes; UTF-16 strings through [`decode::utf16_strings`]; a
+//! SQLite database's values, one per line, through [`decode::sqlite_text`].
+//! Line and column count `0x0A` bytes as in any file (`line` 1, `column` =
+//! byte offset + 1 when the binary has no such byte before the key).
 
 use std::sync::Arc;
 
@@ -40,6 +42,9 @@ impl Detector {
             }
             let mut lines = LineIndex::new(haystack);
             for m in &matches {
+                if starts_inside_a_word(engine, m, haystack) {
+                    continue;
+                }
                 let m = &Match { end: unglued_end(engine, m, haystack), ..m.clone() };
                 let mut f = finding_from_match(engine, m, haystack, path, &mut lines);
                 let offset = to_original(m.start);
@@ -59,8 +64,42 @@ impl Detector {
         {
             found(&view.bytes, &|offset| view.map.to_original(offset), &view.chain);
         }
+        // A database's values one per line: a key is not glued to the value
+        // before it.
+        if self.decode
+            && let Some(view) = decode::sqlite_text(bytes, &self.limits)
+        {
+            found(&view.bytes, &|offset| view.map.to_original(offset), &view.chain);
+        }
         findings
     }
+}
+
+/// Keywords shorter than this turn up inside words, identifiers and
+/// base64 (`AKIA` in Unicode character names, `EAA` in an embedded wasm
+/// blob, `r8_` in LLVM opcode names, `cio` in Polish UI text).
+const SHORT_KEYWORD: usize = 5;
+
+/// Whether `m` starts inside a word and its rule's keywords are short. The
+/// byte before it is then an ASCII letter or digit that is not the length
+/// of the key or of the string it starts (a length prefix, as `.class`,
+/// `.pyc`, `.dex` and Android strings have), or the end of a two-byte
+/// UTF-8 character (`ś` in `ściowego`). Such matches are dropped: in system
+/// libraries and programs nearly all are false. The cost: a key that a Rust
+/// or Go binary stores right after a string ending in a letter is dropped
+/// too, unless its prefix is long (`sk-proj-`, `github_pat_`, `glpat-`).
+fn starts_inside_a_word(engine: &Engine, m: &Match, haystack: &[u8]) -> bool {
+    let Some(&before) = m.start.checked_sub(1).and_then(|i| haystack.get(i)) else { return false };
+    let letter = match before {
+        b'0'..=b'9' | b'A'..=b'Z' | b'a'..=b'z' => {
+            // A length prefix counts the key, or the whole string it starts.
+            let string = haystack[m.start..].iter().take(1 << 16).take_while(|b| (0x20..0x7f).contains(*b)).count();
+            ![m.end - m.start, string].iter().any(|len| usize::from(before) == len % 256)
+        }
+        0x80..=0xbf => m.start >= 2 && (0xc2..=0xdf).contains(&haystack[m.start - 2]),
+        _ => false,
+    };
+    letter && engine.rule(m.rule).spec.keywords.iter().map(String::len).min().is_some_and(|n| n < SHORT_KEYWORD)
 }
 
 /// URL schemes a binary's next string may start with, right after a key.

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use ignore::{WalkBuilder, WalkState};
 
-use super::{BlobSink, read_capped};
+use super::{BlobSink, PartStart, read_capped};
 use crate::decode::sniff::media_kind;
 use crate::outcome::{Excluded, Skip, SkipReason};
 
@@ -189,7 +189,7 @@ const OVERLAP: usize = 4 << 10;
 /// one ended: the size limit bounds memory and decoding, not detection.
 fn read_parts(mut file: File, display: &str, sink: &dyn BlobSink) -> std::io::Result<()> {
     let mut buf: Vec<u8> = Vec::with_capacity(PART + OVERLAP);
-    let mut first_line = 1usize;
+    let mut at = PartStart { line: 1, column: 1 };
     loop {
         let wanted = (PART + OVERLAP).saturating_sub(buf.len()) as u64;
         let read = (&mut file).take(wanted).read_to_end(&mut buf)?;
@@ -197,8 +197,13 @@ fn read_parts(mut file: File, display: &str, sink: &dyn BlobSink) -> std::io::Re
         if buf.is_empty() {
             return Ok(());
         }
-        let cut = if at_end { buf.len() } else { memchr::memrchr(b'\n', &buf[..PART]).map_or(PART, |i| i + 1) };
-        sink.part(display, &buf[..cut], first_line);
+        // Cut after the last line end in the part's second half, else at
+        // PART: a cut near the start (a binary with one newline in its
+        // header) would start the next part where this one started.
+        let half = PART / 2;
+        let cut =
+            if at_end { buf.len() } else { memchr::memrchr(b'\n', &buf[half..PART]).map_or(PART, |i| half + i + 1) };
+        sink.part(display, &buf[..cut], at);
         if at_end {
             return Ok(());
         }
@@ -206,7 +211,12 @@ fn read_parts(mut file: File, display: &str, sink: &dyn BlobSink) -> std::io::Re
         // line) OVERLAP bytes back.
         let from = cut.saturating_sub(OVERLAP);
         let start = memchr::memchr(b'\n', &buf[from..cut.saturating_sub(1)]).map_or(from, |i| from + i + 1);
-        first_line += memchr::memchr_iter(b'\n', &buf[..start]).count();
+        at = match memchr::memrchr(b'\n', &buf[..start]) {
+            Some(nl) => {
+                PartStart { line: at.line + memchr::memchr_iter(b'\n', &buf[..start]).count(), column: start - nl }
+            }
+            None => PartStart { line: at.line, column: at.column + start },
+        };
         buf.drain(..start);
     }
 }

@@ -13,11 +13,20 @@ pub trait BlobSink: Sync {
     /// One readable blob; `path` is what findings will report.
     fn blob(&self, path: &str, bytes: &[u8]);
     /// A part of a file too large to read whole (`--max-file-size`): its
-    /// bytes from the start of line `first_line`. Parts follow one another
-    /// and overlap by a few lines, so a key on a part's edge is in a part.
-    fn part(&self, path: &str, bytes: &[u8], first_line: usize);
+    /// bytes from `start`. Parts follow one another and overlap by a few
+    /// lines, so a key on a part's edge is in a part.
+    fn part(&self, path: &str, bytes: &[u8], start: PartStart);
     /// Something the source could not or would not read.
     fn skipped(&self, skip: Skip);
+}
+
+/// Where a part of a large file starts: the line of its first byte, and
+/// that byte's column (1 unless the part starts inside a long line, as in
+/// a binary with few newlines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartStart {
+    pub line: usize,
+    pub column: usize,
 }
 
 /// Reads at most `max + 1` bytes of `reader` into `buf` (cleared first), so
