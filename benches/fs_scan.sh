@@ -52,6 +52,10 @@
 #   LEAKHOUND_BASELINE=/path/to/old/leakhound ...  also time that build on the
 #                                       same tree, paired with this one (a rule
 #                                       set's or a refactor's cost: target <= 1.25x)
+#   ARTIFACTS=only ... / ARTIFACTS=0 ...  only the artifact case (binaries and
+#                                       compressed data beside source, against
+#                                       rg -a -z; see "artifacts" below), or
+#                                       without it (default: it runs last)
 #   FS_SCAN_TREE=/path/to/tree ...       time on that tree of real projects
 #                                       instead (no planted keys; it is not
 #                                       copied or changed)
@@ -394,6 +398,219 @@ print("  planted keys found: %d/%d%s" % (len(hit), len(planted),
 PY
 }
 
+# ------------------------------------------------------------ artifacts ----
+# The artifact case (issue #17): a tree of real source that also holds what
+# ships and what tests carry: the corpus's first copy (hard links: "text/",
+# source with the few fixtures and images crates carry, as in the main case),
+# and under "bin/" real compressed data and compiled code from this machine:
+# crates from ~/.cargo/registry/cache (gzip'd tarballs, named .tar.gz so
+# that rg -z opens them too), man pages (.gz), one real text file compressed
+# with xz, zstd, bzip2 and lz4, jars, wheels and zips found on the machine,
+# ELF programs and shared libraries, Rust .rlib archives, and a copy of
+# part of Python's standard library with its `python3 -m compileall` output.
+# Files over 25 MiB are left out (leakhound's --max-file-size).
+#
+# What each tool reads there (printed per part, from bytes.tsv):
+#   rg -a -z  reads every file whole, and a file whose NAME ends in .gz,
+#             .tgz, .bz2, .tbz2, .xz, .txz, .lz4, .lzma, .zst, .zstd, .br or .Z
+#             decompressed by an external program (gzip -d, xz -d, ...; one
+#             process per file). It does not open zip, jar, whl: their
+#             compressed bytes are searched as they are.
+#   leakhound reads every file whole (media skipped by signature), and opens
+#             containers by content: a gzip/bzip2/xz/zstd/lz4 stream
+#             decompressed (a tarball's members), a zip's members (nested
+#             jars too, up to 4 levels), each member cut at 25 MiB.
+# Targets: leakhound <= 1.0x rg -a -z wall on the whole tree; decoders on
+# <= 1.1x --no-decode on text/; peak RSS <= 300 MiB.
+ART=$BENCH_DIR/artifacts
+ART_MARKER=$ART/artifacts.ready
+ART_FORMAT=2                          # bump when the recipe changes
+
+build_artifacts() {
+    note "building the artifact tree in $ART (one-off; reused while $ART_MARKER exists)"
+    rm -rf "$ART"
+    mkdir -p "$ART/tree/text" "$ART/tree/bin"
+    cp -al "$BENCH_DIR/corpus/copy-0" "$ART/tree/text/" 2>/dev/null || cp -a "$BENCH_DIR/corpus/copy-0" "$ART/tree/text/"
+    python3 - "$ART/tree/bin" "${CARGO_HOME:-$HOME/.cargo}/registry/cache" "$TARGET_DIR/release/deps" <<'PY'
+"""Copies real binaries and compressed data into the artifact tree."""
+import glob, os, shutil, subprocess, sys, sysconfig
+
+out, crate_cache, rlib_dir = sys.argv[1:]
+MAX = 25 << 20
+
+def take(paths, dest, budget, rename=None):
+    """Copies files (sorted, deduplicated by name) until `budget` bytes."""
+    os.makedirs(dest, exist_ok=True)
+    used, seen = 0, set()
+    for p in sorted(paths):
+        name = rename(os.path.basename(p)) if rename else os.path.basename(p)
+        size = os.path.getsize(p)
+        if name in seen or size > MAX or not os.path.isfile(p) or os.path.islink(p):
+            continue
+        if used + size > budget:
+            continue
+        shutil.copyfile(p, os.path.join(dest, name))
+        seen.add(name)
+        used += size
+    return used
+
+def magic(p, m):
+    with open(p, "rb") as f:
+        return f.read(len(m)) == m
+
+take(glob.glob(crate_cache + "/*/*.crate"), out + "/crates", 12 << 20, lambda n: n[: -len(".crate")] + ".tar.gz")
+take(glob.glob("/usr/share/man/man1/*.gz"), out + "/man", 512 << 10)
+elf = [p for d in ("/usr/bin", "/usr/sbin") for p in glob.glob(d + "/*")
+       if os.path.isfile(p) and not os.path.islink(p) and magic(p, b"\x7fELF")]
+take(elf, out + "/elf/bin", 48 << 20)
+libs = [p for p in glob.glob("/usr/lib/x86_64-linux-gnu/*.so*") if not os.path.islink(p) and magic(p, b"\x7fELF")]
+take(libs, out + "/elf/lib", 24 << 20)
+take([p for p in glob.glob(rlib_dir + "/lib*.rlib") if "leakhound" not in p], out + "/rlib", 24 << 20)
+zips = [p for p in glob.glob("/usr/share/java/*.jar") + glob.glob("/usr/lib/google-cloud-sdk/**/*.jar", recursive=True)
+        + glob.glob("/root/.pyenv/versions/*/lib/python3*/ensurepip/_bundled/*.whl")
+        + glob.glob("/usr/lib/google-cloud-sdk/**/*.zip", recursive=True) if not os.path.islink(p)]
+take(zips, out + "/zip", 40 << 20)
+# One real text (the apt package list, else the largest man pages joined),
+# 8 MiB of it compressed by each codec's own tool.
+lists = sorted(glob.glob("/var/lib/apt/lists/*Packages*"))
+text = b""
+for p in lists:
+    if p.endswith(".lz4"):
+        text = subprocess.run(["lz4", "-dc", p], capture_output=True).stdout
+    elif not os.path.splitext(p)[1]:
+        text = open(p, "rb").read()
+    if len(text) >= 8 << 20:
+        break
+if len(text) < 8 << 20:
+    for p in sorted(glob.glob("/usr/share/man/man*/*.gz")):
+        text += subprocess.run(["gzip", "-dc", p], capture_output=True).stdout
+        if len(text) >= 8 << 20:
+            break
+text = text[: 8 << 20]
+os.makedirs(out + "/data", exist_ok=True)
+for ext, cmd in (("xz", ["xz", "-c"]), ("zst", ["zstd", "-q", "-c"]), ("bz2", ["bzip2", "-c"]), ("lz4", ["lz4", "-c"])):
+    with open("%s/data/packages.%s" % (out, ext), "wb") as f:
+        f.write(subprocess.run(cmd, input=text, capture_output=True, check=True).stdout)
+# Python sources and their compiled .pyc.
+stdlib = sysconfig.get_paths()["stdlib"] + "/"
+for pkg in ("asyncio", "email", "http", "json", "xml", "concurrent", "logging", "unittest", "importlib", "urllib"):
+    if os.path.isdir(stdlib + pkg):
+        shutil.copytree(stdlib + pkg, out + "/python/" + pkg, ignore=shutil.ignore_patterns("__pycache__", "test*"))
+subprocess.run([sys.executable, "-m", "compileall", "-q", out + "/python"], check=True)
+PY
+    artifact_bytes "$ART/tree" >"$ART/bytes.tsv"
+    echo "format=$ART_FORMAT" >"$ART_MARKER"
+}
+
+# artifact_bytes TREE: per part of TREE (text, bin/<kind>), the files, the
+# bytes on disk, and the bytes each tool reads (see above), tab-separated.
+artifact_bytes() {
+    python3 - "$1" <<'PY'
+import bz2, collections, gzip, io, lzma, os, subprocess, sys, tarfile, zipfile
+
+root = sys.argv[1]
+RG_Z = {".gz": "gz", ".tgz": "gz", ".bz2": "bz2", ".tbz2": "bz2", ".xz": "xz", ".txz": "xz", ".lzma": "xz",
+        ".lz4": "lz4", ".zst": "zst", ".zstd": "zst"}
+CAP, DEPTH = 25 << 20, 4
+MEDIA = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"wOFF", b"wOF2", b"OggS", b"fLaC", b"ID3")
+
+def inflate(kind, data):
+    try:
+        if kind == "gz":
+            return gzip.decompress(data)
+        if kind == "bz2":
+            return bz2.decompress(data)
+        if kind == "xz":
+            return lzma.decompress(data)
+        tool = {"zst": ["zstd", "-dcq"], "lz4": ["lz4", "-dc"]}[kind]
+        return subprocess.run(tool, input=data, capture_output=True).stdout
+    except Exception:
+        return data
+
+def codec(data):
+    for m, k in ((b"\x1f\x8b", "gz"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"), (b"\x28\xb5\x2f\xfd", "zst"),
+                 (b"\x04\x22\x4d\x18", "lz4")):
+        if data.startswith(m):
+            return k
+    return None
+
+def lh(data, depth):
+    """Bytes leakhound scans for a blob: members of what it opens."""
+    if depth < DEPTH:
+        if data[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
+            try:
+                z = zipfile.ZipFile(io.BytesIO(data))
+                return sum(lh(z.read(i)[:CAP], depth + 1) for i in z.infolist() if not i.is_dir())
+            except Exception:
+                return len(data)
+        k = codec(data)
+        if k:
+            return lh_stream(inflate(k, data), depth)
+        if data[257:262] == b"ustar":
+            return lh_stream(data, depth)
+    return len(data)
+
+def lh_stream(data, depth):
+    if data[257:262] == b"ustar":
+        try:
+            t = tarfile.open(fileobj=io.BytesIO(data))
+            return sum(lh(t.extractfile(m).read()[:CAP], depth + 1) for m in t.getmembers() if m.isfile())
+        except Exception:
+            return len(data)
+    return len(data[:CAP])
+
+parts = collections.defaultdict(lambda: [0, 0, 0, 0])
+for d, _, files in os.walk(root):
+    for f in files:
+        p = os.path.join(d, f)
+        rel = os.path.relpath(p, root).split(os.sep)
+        part = rel[0] if rel[0] != "bin" else "bin/" + rel[1]
+        data = open(p, "rb").read()
+        kind = next((k for x, k in RG_Z.items() if f.endswith(x)), None)
+        row = parts[part]
+        row[0] += 1
+        row[1] += len(data)
+        row[2] += len(inflate(kind, data)) if kind else len(data)
+        row[3] += 0 if data.startswith(MEDIA) else lh(data, 0)
+for part in sorted(parts):
+    print(part, *parts[part], sep="\t")
+PY
+}
+
+ensure_artifacts() {
+    [[ -d $ART/tree && -f $ART/bytes.tsv ]] && grep -qx "format=$ART_FORMAT" "$ART_MARKER" 2>/dev/null && return
+    build_artifacts
+}
+
+artifact_case() {
+    ensure_artifacts
+    local odd
+    odd=$(find "$ART/tree" \( -name .git -o -type l -o -size +25M \) -print -quit)
+    [[ -z $odd ]] || die "$odd: .git dirs, symlinks and files over 25M make the tools scan different bytes; delete $ART to rebuild"
+    echo
+    echo "artifact tree: $ART/tree (source, binaries, compressed data); bytes read by each tool (MB):"
+    awk -F '\t' 'BEGIN { printf "  %-14s %7s %10s %12s %16s\n", "part", "files", "on disk", "rg -a -z", "leakhound" }
+        { printf "  %-14s %7d %10.1f %12.1f %16.1f\n", $1, $2, $3 / 1e6, $4 / 1e6, $5 / 1e6
+          n += $2; d += $3; r += $4; l += $5 }
+        END { printf "  %-14s %7d %10.1f %12.1f %16.1f\n", "total", n, d / 1e6, r / 1e6, l / 1e6 }' "$ART/bytes.tsv"
+    # rg exits 2 when a decompressor fails on a file (zstd refuses a 256 MiB
+    # window without --long=28): that file is unread, the search goes on.
+    printf '#!/bin/sh\nrg "$@"; rc=$?\n[ "$rc" -eq 2 ] && exit 1\nexit "$rc"\n' >"$WORK/rg-z"
+    chmod +x "$WORK/rg-z"
+    local rg_z=("$WORK/rg-z" --no-ignore --hidden -a -z -c -F -i -j "$THREADS" -f "$KEYWORDS")
+    LH=("$LEAKHOUND" scan --no-ignore --threads "$THREADS" --format json "$ART/tree")
+    BASE=("${rg_z[@]}" "$ART/tree")
+    bench "artifact tree, whole (baseline: rg -a -z)" "; target <= 1.0x" rg-z
+    summarize_warmup tree
+    sed -n 's|^\(/.*\): *$|  rg -z could not decompress (not searched): \1|p' "$WORK/rg.warm.err"
+    LH=("$LEAKHOUND" scan --no-ignore --threads "$THREADS" --format json "$ART/tree/bin")
+    BASE=("${rg_z[@]}" "$ART/tree/bin")
+    bench "artifact tree, bin/ only (baseline: rg -a -z)" "" rg-z
+    LH=("$LEAKHOUND" scan --no-ignore --threads "$THREADS" --format json "$ART/tree/text")
+    BASE=("${LH[@]}" --no-decode)
+    bench "artifact tree, text/ only: decoders on vs off (baseline: leakhound --no-decode)" "; target <= 1.1x" no-decode
+}
+
 # ----------------------------------------------------------------- main ----
 ensure_tools
 mkdir -p "$BENCH_DIR"
@@ -430,6 +647,11 @@ what="$(sed -n 's/.*copies=//p' "$MARKER") copies of the cargo registry sources"
 awk -v b="$corpus_bytes" -v f="$corpus_files" -v p="$CORPUS" -v c="$what" \
     'BEGIN { printf "  corpus  : %s: %.1f MB (%.1f MiB), %d files (%s)\n", p, b / 1e6, b / 1048576, f, c }'
 
+if [[ ${ARTIFACTS:-1} == only ]]; then
+    artifact_case
+    exit 0
+fi
+
 LH=("$LEAKHOUND" scan --no-ignore --threads "$THREADS" --format json "$CORPUS")
 BASE=(rg --no-ignore --hidden -a -c -F -i -j "$THREADS" -f "$KEYWORDS" "$CORPUS")
 bench "source tree ($((corpus_bytes / 1000000)) MB, $corpus_files files)" "; target <= 1.15x" rg
@@ -451,6 +673,8 @@ LH=("$LEAKHOUND" scan --no-ignore --threads "$THREADS" --format json "$BUNDLE")
 BASE=(rg --no-ignore --hidden -a -c -F -i -j "$THREADS" -f "$KEYWORDS" "$BUNDLE")
 bench "minified bundle ($(($(stat -c %s "$BUNDLE") / 1048576)) MiB, one line: $BUNDLE)" "" rg
 summarize_warmup bundle
+
+[[ ${ARTIFACTS:-1} == 0 ]] || artifact_case
 
 echo
 load1=$(cut -d ' ' -f 1 /proc/loadavg)

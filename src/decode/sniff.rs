@@ -7,8 +7,15 @@ pub const BINARY_SNIFF_LEN: usize = 8 * 1024;
 /// Git's heuristic: a NUL byte in the first 8 KiB means binary. UTF-16
 /// text also has NULs but is text (the UTF-16 decoder reads it).
 pub fn looks_binary(bytes: &[u8]) -> bool {
+    nul_in_head(bytes).1
+}
+
+/// Whether the first 8 KiB hold a NUL byte, and whether `bytes` looks
+/// binary ([`looks_binary`]), from one pass.
+pub fn nul_in_head(bytes: &[u8]) -> (bool, bool) {
     let head = &bytes[..bytes.len().min(BINARY_SNIFF_LEN)];
-    memchr::memchr(0, head).is_some() && !looks_utf16(head)
+    let nul = memchr::memchr(0, head).is_some();
+    (nul, nul && !looks_utf16(head))
 }
 
 /// UTF-16 text: a byte-order mark, or NULs in (almost) every other byte of

@@ -92,14 +92,14 @@ impl Detector {
     }
 
     fn text_or_binary_findings(&self, bytes: &[u8], path: &str) -> Vec<Finding> {
-        if sniff::looks_binary(bytes) {
+        let (nul, binary) = sniff::nul_in_head(bytes);
+        if binary {
             return self.binary_findings(bytes, path);
         }
         let findings = self.text_findings(bytes, path);
         // NULs in the pattern of UTF-16 text, but not text (a resource
         // table: UTF-16 strings between binary headers): read as a binary.
-        let head = &bytes[..bytes.len().min(sniff::BINARY_SNIFF_LEN)];
-        if findings.is_empty() && memchr::memchr(0, head).is_some() {
+        if findings.is_empty() && nul {
             return self.binary_findings(bytes, path);
         }
         findings
