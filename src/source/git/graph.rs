@@ -179,20 +179,6 @@ impl Graph {
         &self.shards[commit.shard as usize].parents[start..start + commit.parents_len as usize]
     }
 
-    pub fn tree_children(&self, id: Id) -> Option<&[Id]> {
-        match self.locate(id) {
-            (Kind::Tree, shard, slot) => {
-                let (_, s, l) = shard.trees[slot];
-                Some(&shard.children[s as usize..(s + l) as usize])
-            }
-            _ => None,
-        }
-    }
-
-    pub fn is_tree(&self, id: Id) -> bool {
-        self.locate(id).0 == Kind::Tree
-    }
-
     /// Follows annotated tags to the object they finally name.
     pub fn peel(&self, mut id: Id) -> Id {
         for _ in 0..32 {

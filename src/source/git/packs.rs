@@ -74,8 +74,6 @@ struct Shared<'a> {
     options: &'a DecodeOptions<'a>,
     decoded: Vec<AtomicU64>,
     merged: Mutex<Local>,
-    /// Bytes decoded since the resident pack pages were last checked.
-    since_check: AtomicU64,
 }
 
 /// How often (in decoded bytes) a worker checks the resident pack pages
@@ -91,6 +89,9 @@ struct Local {
     graphs: Vec<GraphBuilder>,
     counts: DecodeCounts,
     absent: Vec<ObjectId>,
+    /// Bytes this worker decoded since it last checked the resident pack
+    /// pages (a local count: no shared atomic on the per-object path).
+    since_check: u64,
 }
 
 struct Worker<'s, 'a> {
@@ -141,9 +142,9 @@ impl Worker<'_, '_> {
         if !self.shared.mark_decoded(id) {
             return; // already seen in another pack
         }
-        let since = self.shared.since_check.fetch_add(data.len() as u64, Ordering::Relaxed);
-        if since >= CHECK_PAGES_EVERY {
-            self.shared.since_check.store(0, Ordering::Relaxed);
+        self.local.since_check += data.len() as u64;
+        if self.local.since_check >= CHECK_PAGES_EVERY {
+            self.local.since_check = 0;
             self.shared.table.bound_pages(self.shared.options.file_pages_limit);
         }
         if let Some(progress) = self.shared.options.progress {
@@ -247,7 +248,6 @@ pub fn decode_all(
         options,
         decoded: (0..table.len().div_ceil(64)).map(|_| AtomicU64::new(0)).collect(),
         merged: Mutex::default(),
-        since_check: AtomicU64::new(0),
     };
     let mut failures = Vec::new();
     let never = AtomicBool::new(false);
