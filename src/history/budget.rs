@@ -12,8 +12,10 @@
 //! - each decode thread: its buffers (decoded bases along one delta chain,
 //!   the blob being scanned and its decoded views), about 24 MiB with
 //!   ordinary blobs;
-//! - mapped pack pages: bounded by a watcher that gives them back to the
-//!   page cache (32 MiB);
+//! - the pack indexes, mapped and resident (28 bytes per object), and a
+//!   finer fan-out table over them (about 1 byte per object);
+//! - mapped pack data pages: bounded by a watcher that gives them back to
+//!   the page cache (32 MiB);
 //! - attribution: proportional to the trees on the way to a matched blob.
 //!
 //! Only threads can be traded: the delta tree and the graph are the floor.
@@ -43,9 +45,11 @@ pub struct Plan {
 /// on top of `resident` (what the process holds already).
 pub fn floor(table: &ObjectTable, resident: u64, file_pages_limit: u64) -> u64 {
     let largest_pack = table.packs.iter().map(|p| p.index.num_objects() as u64).max().unwrap_or(0);
-    let mapped: u64 = table.packs.iter().map(|p| p.mapped_bytes()).sum();
+    let indexes: u64 = table.packs.iter().map(|p| p.index_bytes()).sum();
+    let data: u64 = table.packs.iter().map(|p| p.data_bytes()).sum();
     resident
-        + file_pages_limit.min(mapped)
+        + indexes
+        + file_pages_limit.min(data)
         + DELTA_TREE_PER_OBJECT * largest_pack
         + GRAPH_PER_OBJECT * table.len() as u64
 }

@@ -21,9 +21,51 @@ pub struct Pack {
     pub data: gix_pack::data::File,
     /// Id of this pack's first index entry.
     pub base: Id,
-    /// Where the index and the pack are mapped: the memory budget drops
-    /// their resident pages ([`Pack::drop_resident_pages`]).
-    maps: [(usize, usize); 2],
+    /// Finds an object id's index position in one or two probes.
+    lookup: Buckets,
+    /// Where the pack data is mapped: the memory budget drops its resident
+    /// pages ([`Pack::drop_resident_pages`]).
+    data_map: (usize, usize),
+    index_len: u64,
+}
+
+/// A finer fan-out table over a pack index: object ids are uniformly
+/// distributed, so their first bits predict their position in the sorted
+/// index. `starts[b]` is the first index position whose id begins with the
+/// bucket number `b`; a lookup reads one bucket (about four ids, contiguous
+/// in the index) instead of binary-searching ~13 scattered ids under the
+/// index's 256-way fan-out. Measured on 1.35M objects: id lookups took ~15%
+/// of the audit's CPU before; the table costs one byte per object.
+struct Buckets {
+    shift: u32,
+    starts: Vec<u32>,
+}
+
+impl Buckets {
+    fn new(index: &gix_pack::index::File) -> Buckets {
+        let n = index.num_objects();
+        // About four ids per bucket; at least the index's own 256 buckets.
+        let bits = (32 - (n / 4).leading_zeros()).clamp(8, 30);
+        let shift = 32 - bits;
+        let mut starts = vec![0u32; (1 << bits) + 1];
+        for i in 0..n {
+            starts[(prefix(index.oid_at_index(i)) >> shift) as usize + 1] += 1;
+        }
+        for b in 1..starts.len() {
+            starts[b] += starts[b - 1];
+        }
+        Buckets { shift, starts }
+    }
+
+    fn find(&self, index: &gix_pack::index::File, oid: &oid) -> Option<u32> {
+        let b = (prefix(oid) >> self.shift) as usize;
+        (self.starts[b]..self.starts[b + 1]).find(|&i| index.oid_at_index(i) == oid)
+    }
+}
+
+fn prefix(oid: &oid) -> u32 {
+    let bytes = oid.as_bytes();
+    u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
 }
 
 impl Pack {
@@ -37,27 +79,41 @@ impl Pack {
         };
         let pack_path = idx_path.with_extension("pack");
         let (index_map, data_map) = (map(idx_path)?, map(&pack_path)?);
-        let maps = [(index_map.as_ptr() as usize, index_map.len()), (data_map.as_ptr() as usize, data_map.len())];
+        let data_map_range = (data_map.as_ptr() as usize, data_map.len());
+        let index_len = index_map.len() as u64;
         let index = gix_pack::index::File::from_data(index_map, idx_path.to_path_buf(), gix_hash::Kind::Sha1)
             .map_err(|e| e.to_string())?;
         let data =
             gix_pack::data::File::from_data(data_map, pack_path, gix_hash::Kind::Sha1).map_err(|e| e.to_string())?;
-        Ok(Pack { index, data, base, maps })
+        let lookup = Buckets::new(&index);
+        Ok(Pack { index, data, base, lookup, data_map: data_map_range, index_len })
     }
 
-    /// The bytes of the index and the pack, as mapped.
-    pub fn mapped_bytes(&self) -> u64 {
-        self.maps.iter().map(|&(_, len)| len as u64).sum()
+    /// The bytes of the index, as mapped (it stays resident).
+    pub fn index_bytes(&self) -> u64 {
+        self.index_len
     }
 
-    /// Gives back the resident pages of this pack's maps (they stay in the
-    /// page cache and fault back in when read again).
+    /// The bytes of the pack data, as mapped (its resident pages are bounded).
+    pub fn data_bytes(&self) -> u64 {
+        self.data_map.1 as u64
+    }
+
+    /// The index position of `oid` in this pack.
+    pub fn position(&self, oid: &oid) -> Option<u32> {
+        self.lookup.find(&self.index, oid)
+    }
+
+    /// Gives back the resident pages of the pack data (they stay in the page
+    /// cache and fault back in when read again). The index stays: every
+    /// tree entry is looked up in it, all over it, so dropping it made the
+    /// decode fault it back in page by page (measured +1.3 s system time
+    /// on 1.35M objects); it is a fixed 28 bytes per object.
     pub fn drop_resident_pages(&self) {
-        for &(start, len) in &self.maps {
-            // SAFETY: `start..start + len` is a read-only file mapping owned
-            // by `self.index` / `self.data`, alive while `self` is.
-            unsafe { super::memory::drop_file_pages(std::slice::from_raw_parts(start as *const u8, len)) };
-        }
+        let (start, len) = self.data_map;
+        // SAFETY: `start..start + len` is a read-only file mapping owned by
+        // `self.data`, alive while `self` is.
+        unsafe { super::memory::drop_file_pages(std::slice::from_raw_parts(start as *const u8, len)) };
     }
 }
 
@@ -116,7 +172,7 @@ impl ObjectTable {
     }
 
     fn packed_id(&self, oid: &oid) -> Option<Id> {
-        self.packs.iter().find_map(|p| p.index.lookup(oid).map(|i| p.base + i))
+        self.packs.iter().find_map(|p| p.position(oid).map(|i| p.base + i))
     }
 
     pub fn oid(&self, id: Id) -> ObjectId {
@@ -159,10 +215,11 @@ impl ObjectTable {
         })
     }
 
-    /// Gives the packs' mapped pages back if more than `limit` bytes of
-    /// them are resident.
+    /// Gives the packs' mapped data pages back if more than `limit` bytes of
+    /// them are resident (the indexes, which stay, are not counted).
     pub fn bound_pages(&self, limit: u64) {
-        if super::memory::usage().is_some_and(|u| u.file > limit) {
+        let indexes: u64 = self.packs.iter().map(Pack::index_bytes).sum();
+        if super::memory::usage().is_some_and(|u| u.file.saturating_sub(indexes) > limit) {
             for pack in &self.packs {
                 pack.drop_resident_pages();
             }
@@ -243,7 +300,7 @@ impl<'t> PackReader<'t> {
         let resolve = |oid: &gix_hash::oid,
                        _: &mut Vec<u8>|
          -> gix_error::Result<Option<gix_pack::data::decode::entry::ResolvedBase>> {
-            Ok(pack.index.lookup(oid).and_then(|i| {
+            Ok(pack.position(oid).and_then(|i| {
                 pack.data
                     .entry(pack.index.pack_offset_at_index(i))
                     .ok()

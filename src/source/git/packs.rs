@@ -277,11 +277,6 @@ pub fn decode_all(
 /// statistics) plus a sorted copy of the index; this tree's nodes carry only
 /// the entry's index position (48 bytes per object, measured 1.35M objects:
 /// ~150 MB → ~65 MB).
-/// Decodes one pack with a delta tree of our own: gix-pack's
-/// `traverse_with_index` keeps ~112 bytes per object (the index entry and
-/// statistics) plus a sorted copy of the index; this tree's nodes carry only
-/// the entry's index position (48 bytes per object, measured 1.35M objects:
-/// ~150 MB → ~65 MB).
 fn traverse_pack(
     pack: &super::objects::Pack,
     shared: &Shared<'_>,
@@ -297,7 +292,7 @@ fn traverse_pack(
         pack.data.path(),
         by_offset.into_iter(),
         &|&i| index.pack_offset_at_index(i),
-        &|oid| Ok(index.lookup(oid).map(|i| index.pack_offset_at_index(i))),
+        &|oid| Ok(pack.position(oid).map(|i| index.pack_offset_at_index(i))),
         &mut gix_utils::progress::Discard,
         interrupt,
         gix_hash::Kind::Sha1,
