@@ -137,6 +137,7 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
     let order = Order::new(ids, table.len());
 
     let mut walk = TreeWalk::new(repo, table, &relevant);
+    walk.prefetch(graph.trees_in(&relevant));
     let mut pending: Vec<Pending> = Vec::new();
     // (rule, secret hash, path) → index in `pending`.
     let mut pending_index: HashMap<(&str, &str, PathId, &str), u32> = HashMap::new();

@@ -135,6 +135,50 @@ impl<'a> TreeWalk<'a> {
         }
     }
 
+    /// Reads `trees` ahead of the walk, on all threads, in pack order
+    /// (walked one by one, in the order commits reach them, they took 0.93 s
+    /// of one thread on 318k relevant trees of a 1.35M-object history).
+    /// Trees not in a pack are left to be read when first walked.
+    pub fn prefetch(&mut self, mut trees: Vec<Id>) {
+        use rayon::prelude::*;
+        let (table, relevant) = (self.table, self.relevant);
+        trees.retain(|&t| self.node_of[t as usize] == UNRESOLVED);
+        let mut located: Vec<((usize, u64), Id)> =
+            trees.into_iter().filter_map(|t| table.location(t).map(|at| (at, t))).collect();
+        located.par_sort_unstable();
+        // In waves, so what is read but not yet interned stays small; each
+        // task reads a contiguous run of the pack.
+        for wave in located.chunks(PREFETCH_WAVE) {
+            let per_task = wave.len().div_ceil(rayon::current_num_threads() * 4).max(256);
+            let read: Vec<RawEntries> = wave
+                .par_chunks(per_task)
+                .map(|run| {
+                    let mut reader = PackReader::new(table);
+                    let (mut buffer, mut raw) = (Vec::new(), RawEntries::default());
+                    for &(_, tree) in run {
+                        if reader.read(tree, &mut buffer) == Some(gix_object::Kind::Tree) {
+                            raw.add_tree(tree, &buffer, table, relevant);
+                        }
+                    }
+                    raw
+                })
+                .collect();
+            for raw in &read {
+                let mut from = 0;
+                for &(tree, to) in &raw.trees {
+                    let names = &mut self.paths.names;
+                    let entries = raw.entries[from..to as usize]
+                        .iter()
+                        .map(|&(name, child, is_tree)| Entry { name: names.intern(raw.name(name)), child, is_tree })
+                        .collect();
+                    from = to as usize;
+                    self.node_of[tree as usize] = self.nodes.len() as u32;
+                    self.nodes.push(Node { entries, prefix: UNRESOLVED, slots: Vec::new() });
+                }
+            }
+        }
+    }
+
     /// The path and blob of `leaf`.
     pub fn leaf(&self, leaf: Leaf) -> (PathId, Id) {
         self.leaves[leaf as usize]
@@ -209,26 +253,58 @@ impl<'a> TreeWalk<'a> {
     fn read_entries(&mut self, tree: Id) -> Vec<Entry> {
         let mut entries = Vec::new();
         let (table, relevant, names) = (self.table, self.relevant, &mut self.paths.names);
-        let mut add = |name: &[u8], oid: &gix_hash::oid, is_tree: bool| {
-            if let Some(child) = table.id(oid).filter(|&c| relevant.contains(c)) {
-                entries.push(Entry { name: names.intern(name), child, is_tree });
-            }
-        };
         if self.packs.read(tree, &mut self.buffer) == Some(gix_object::Kind::Tree) {
-            for entry in gix_object::TreeRefIter::from_bytes(&self.buffer, gix_hash::Kind::Sha1).flatten() {
-                if !entry.mode.is_commit() {
-                    add(entry.filename, entry.oid, entry.mode.is_tree());
-                }
+            let mut raw = RawEntries::default();
+            raw.add_tree(tree, &self.buffer, table, relevant);
+            for &(name, child, is_tree) in &raw.entries {
+                entries.push(Entry { name: names.intern(raw.name(name)), child, is_tree });
             }
         } else if let Ok(git_tree) = self.repo.repo.find_tree(to_git2(&self.table.oid(tree))) {
             for entry in git_tree.iter() {
                 let kind = entry.kind();
-                if kind == Some(git2::ObjectType::Tree) || kind == Some(git2::ObjectType::Blob) {
-                    add(entry.name_bytes(), &to_gix(entry.id()), kind == Some(git2::ObjectType::Tree));
+                if (kind == Some(git2::ObjectType::Tree) || kind == Some(git2::ObjectType::Blob))
+                    && let Some(child) = table.id(&to_gix(entry.id())).filter(|&c| relevant.contains(c))
+                {
+                    let name = names.intern(entry.name_bytes());
+                    entries.push(Entry { name, child, is_tree: kind == Some(git2::ObjectType::Tree) });
                 }
             }
         }
         entries
+    }
+}
+
+/// Trees' relevant entries as read, before their names are interned.
+#[derive(Default)]
+struct RawEntries {
+    /// Every entry name, one after the other.
+    names: Vec<u8>,
+    /// (name as a range of `names`, object, is a tree).
+    entries: Vec<((u32, u32), Id, bool)>,
+    /// Each tree read and where its entries end in `entries`.
+    trees: Vec<(Id, u32)>,
+}
+
+/// Trees read ahead per wave (see [`TreeWalk::prefetch`]).
+const PREFETCH_WAVE: usize = 1 << 16;
+
+impl RawEntries {
+    /// Adds the entries of the tree `data` whose object is in `relevant`.
+    fn add_tree(&mut self, tree: Id, data: &[u8], table: &ObjectTable, relevant: &IdSet) {
+        for entry in gix_object::TreeRefIter::from_bytes(data, gix_hash::Kind::Sha1).flatten() {
+            if let Some(child) =
+                (!entry.mode.is_commit()).then(|| table.id(entry.oid)).flatten().filter(|&c| relevant.contains(c))
+            {
+                let start = self.names.len() as u32;
+                self.names.extend_from_slice(entry.filename);
+                self.entries.push(((start, self.names.len() as u32), child, entry.mode.is_tree()));
+            }
+        }
+        self.trees.push((tree, self.entries.len() as u32));
+    }
+
+    fn name(&self, (start, end): (u32, u32)) -> &[u8] {
+        &self.names[start as usize..end as usize]
     }
 }
 

@@ -228,6 +228,11 @@ impl Graph {
         }
     }
 
+    /// The trees in `set`.
+    pub fn trees_in(&self, set: &IdSet) -> Vec<Id> {
+        self.shards.iter().flat_map(|s| &s.trees).map(|&(tree, _, _)| tree).filter(|&t| set.contains(t)).collect()
+    }
+
     /// Reachable commits, parents before children (Kahn's algorithm), so a
     /// property can be propagated from ancestors to descendants in one pass.
     pub fn topological(&self, reachable: &IdSet) -> Vec<Id> {

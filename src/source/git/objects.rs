@@ -226,6 +226,13 @@ impl ObjectTable {
         }
     }
 
+    /// Where `id` sits in the store: (pack number, offset in that pack),
+    /// `None` for a loose object. Reading objects in this order reads each
+    /// pack front to back.
+    pub fn location(&self, id: Id) -> Option<(usize, u64)> {
+        self.pack_of(id).map(|(n, pack)| (n, pack.index.pack_offset_at_index(id - pack.base)))
+    }
+
     pub fn loose_objects(&self) -> impl Iterator<Item = (Id, &ObjectId)> {
         self.loose_oids.iter().map(|oid| (self.loose[oid], oid))
     }
