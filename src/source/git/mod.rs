@@ -5,10 +5,12 @@
 //! `git2` is the repository layer (opening, refs, per-object reads, diffs);
 //! `gix-pack` decodes pack files in bulk. See DESIGN.md for why both.
 
+pub mod delta;
 pub mod diff;
 pub mod graph;
 pub mod memory;
 pub mod objects;
+pub mod pack_walk;
 pub mod packs;
 pub mod range;
 

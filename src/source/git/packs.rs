@@ -2,8 +2,8 @@
 //! [`ObjectSink`] (the audit scans them; this module knows nothing of
 //! rules or findings), commits, trees and tags to the graph.
 //!
-//! Packs are decoded with `gix-pack`'s delta-tree traversal: in pack order,
-//! each delta base inflated once, in parallel. Reading blobs one by one by id
+//! Packs are decoded by a delta-tree walk ([`pack_walk`]): each delta base
+//! inflated once, in parallel. Reading blobs one by one by id
 //! re-resolves delta chains and measured ~2.8× slower on a real history (see
 //! DESIGN.md). Loose objects, few in a packed repository but all of them in
 //! a fresh one, go through `git2`.
@@ -17,6 +17,7 @@ use rayon::prelude::*;
 
 use super::graph::{GraphBuilder, MISSING};
 use super::objects::{Id, ObjectTable, PackReader};
+use super::pack_walk;
 use crate::decode::sniff::media_kind;
 
 /// Receives every text blob the decode reads, once each, from many threads
@@ -272,61 +273,40 @@ pub fn decode_all(
     Decoded { graph: local.graphs, counts: local.counts, decoded: shared.decoded, absent: local.absent, failures }
 }
 
-/// Decodes one pack with a delta tree of our own: gix-pack's
-/// `traverse_with_index` keeps ~112 bytes per object (the index entry and
-/// statistics) plus a sorted copy of the index; this tree's nodes carry only
-/// the entry's index position (48 bytes per object, measured 1.35M objects:
-/// ~150 MB → ~65 MB).
+/// Decodes one pack through [`pack_walk`]: the first entry it could not
+/// decode, if any (its deltas are not decoded either).
 fn traverse_pack(
     pack: &super::objects::Pack,
     shared: &Shared<'_>,
     threads: usize,
     interrupt: &AtomicBool,
 ) -> Result<(), String> {
-    use gix_pack::cache::delta::{Tree, traverse};
-
-    let (base, index) = (pack.base, &pack.index);
-    let mut by_offset: Vec<u32> = (0..index.num_objects()).collect();
-    by_offset.sort_unstable_by_key(|&i| index.pack_offset_at_index(i));
-    let tree = Tree::from_offsets_in_pack(
-        pack.data.path(),
-        by_offset.into_iter(),
-        &|&i| index.pack_offset_at_index(i),
-        &|oid| Ok(pack.position(oid).map(|i| index.pack_offset_at_index(i))),
-        &mut gix_utils::progress::Discard,
-        interrupt,
-        gix_hash::Kind::Sha1,
-    )
-    .map_err(|e| e.to_string())?;
+    let forest = pack_walk::Forest::new(pack)?;
     // With several packs, an object may be in more than one: it is
     // processed from the first that holds it (its id is that pack's).
     let several_packs = shared.table.packs.len() > 1;
-    let mut worker = Worker { shared, local: Local::default(), children: Vec::new() };
-    let inspect = move |&mut i: &mut u32, _: &dyn gix_utils::progress::Progress, context: traverse::Context<'_>| {
-        let id = base + i;
-        if several_packs && worker.shared.table.id(index.oid_at_index(i)) != Some(id) {
-            worker.shared.mark_decoded(id); // done: not an unreadable object
-        } else if let Some(kind) = context.entry.header.as_kind() {
-            worker.process(id, kind, context.decompressed);
-        }
-        Ok(())
-    };
-    tree.traverse(
-        |range, data: &gix_pack::data::File| data.entry_slice(range),
-        &pack.data,
-        pack.data.pack_end() as u64,
-        inspect,
-        traverse::Options {
-            object_progress: Box::new(gix_utils::progress::Discard),
-            size_progress: &mut gix_utils::progress::Discard,
-            thread_limit: Some(threads.max(1)),
-            should_interrupt: interrupt,
-            object_hash: gix_hash::Kind::Sha1,
-            alloc_limit_bytes: None,
+    let failed = pack_walk::walk(
+        pack,
+        &forest,
+        threads,
+        interrupt,
+        || Worker { shared, local: Local::default(), children: Vec::new() },
+        |worker, i, kind, data| {
+            let id = pack.base + i;
+            if several_packs && worker.shared.table.id(pack.index.oid_at_index(i)) != Some(id) {
+                worker.shared.mark_decoded(id); // done: not an unreadable object
+            } else {
+                worker.process(id, kind, data);
+            }
         },
-    )
-    .map(|_| ())
-    .map_err(|e| e.to_string())
+    );
+    match failed {
+        Some(e) => Err(e),
+        None if forest.broken > 0 => {
+            Err(format!("{} entries have an unreadable header or a base outside the pack", forest.broken))
+        }
+        None => Ok(()),
+    }
 }
 
 /// After a pack traversal stopped at an entry it could not inflate (a
