@@ -8,6 +8,8 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
+
 use super::tree_walk::{Leaf, PathId, Runs, TreeWalk};
 use crate::detect::Detector;
 use crate::enrich::exposure::ContentFacts;
@@ -34,6 +36,8 @@ pub struct AttributionInput<'a> {
     pub refs: &'a [RefTip],
     /// Also report blobs no ref reaches (`--all-objects`).
     pub all_objects: bool,
+    /// Runs the parallel steps (the audit's planned threads).
+    pub pool: &'a rayon::ThreadPool,
 }
 
 /// One (secret, path) pair being accumulated over the commits that carry it.
@@ -93,15 +97,17 @@ impl Pending {
     /// keeps its original's time) go to the commit in HEAD's history, then
     /// to topological order, so same-second commits attribute correctly.
     fn introducing_commit(&self, graph: &Graph, order: &Order, in_head_history: &IdSet) -> Id {
-        self.commits
-            .iter()
-            .filter_map(|pos| {
+        let positions =
+            self.commits.runs().iter().flat_map(|&(start, len)| (start..start + len).map(move |p| (start, p)));
+        positions
+            .filter_map(|(run_start, pos)| {
                 let id = order.ids[pos as usize];
                 let commit = graph.commit(id)?;
-                let parent_carries = graph
-                    .parents(commit)
-                    .iter()
-                    .any(|&p| p != MISSING && order.position(p).is_some_and(|pp| self.commits.contains(pp)));
+                // A parent earlier in the same run carries it (the usual
+                // case: no search needed).
+                let carries = |pp: u32| (run_start..pos).contains(&pp) || self.commits.contains(pp);
+                let parent_carries =
+                    graph.parents(commit).iter().any(|&p| p != MISSING && order.position(p).is_some_and(carries));
                 (!parent_carries).then_some((commit.time, !in_head_history.contains(id), pos, id))
             })
             .min()
@@ -110,7 +116,7 @@ impl Pending {
 }
 
 pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
-    let AttributionInput { repo, detector, table, graph, hits, refs, all_objects } = *input;
+    let AttributionInput { repo, detector, table, graph, hits, refs, all_objects, pool } = *input;
     if hits.is_empty() {
         return Vec::new();
     }
@@ -137,7 +143,7 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
     let order = Order::new(ids, table.len());
 
     let mut walk = TreeWalk::new(repo, table, &relevant);
-    walk.prefetch(graph.trees_in(&relevant));
+    walk.prefetch(graph.trees_in(&relevant), pool);
     let mut pending: Vec<Pending> = Vec::new();
     // (rule, secret hash, path) → index in `pending`.
     let mut pending_index: HashMap<(&str, &str, PathId, &str), u32> = HashMap::new();
@@ -198,12 +204,14 @@ pub fn attribute(input: &AttributionInput) -> Vec<Finding> {
     let head_history = graph.reachable_commits(&repo.head().and_then(|h| table.id(&h)).into_iter().collect::<Vec<_>>());
     let key_commits = commits_per_secret(&pending);
 
+    let introducing: Vec<Id> =
+        pool.install(|| pending.par_iter().map(|p| p.introducing_commit(graph, &order, &head_history)).collect());
     let mut findings: Vec<Finding> = pending
         .into_iter()
         .zip(carried_by)
         .zip(in_head)
-        .filter_map(|((p, branches), in_head)| {
-            let introducing = p.introducing_commit(graph, &order, &head_history);
+        .zip(introducing)
+        .filter_map(|(((p, branches), in_head), introducing)| {
             // Line, column and blob as in the introducing commit's version.
             let blob = order.position(introducing).map_or(p.blob, |pos| p.blob_at(pos));
             let same = |f: &&Finding| {

@@ -76,24 +76,29 @@ pub fn audit(repo: &GitRepo, detector: &Detector, options: &AuditOptions) -> Res
     phases.end("open");
     let budget = options.max_memory.unwrap_or_else(budget::default_budget);
     let resident = memory::usage().map_or(0, |u| u.resident());
-    let plan = budget::plan(budget::floor(&table, resident, FILE_PAGES_LIMIT), budget, options.threads.max(1));
+    let file_pages_limit = budget::file_pages_limit(budget);
+    let plan = budget::plan(budget::floor(&table, resident, file_pages_limit), budget, options.threads.max(1));
     let mut skipped: Vec<Skip> =
         open_problems.into_iter().map(|p| unreadable(p.path.display().to_string(), p.detail)).collect();
 
     let counters = DecodeProgress::default();
     let decode_options = DecodeOptions {
         max_blob_size: options.max_blob_size,
-        file_pages_limit: FILE_PAGES_LIMIT,
+        file_pages_limit,
         threads: plan.threads,
         progress: Some(&counters),
         cancel: options.cancel,
     };
     let scanner = BlobScanner { detector, hits: Mutex::default() };
     let open_path = repo.open_path.clone();
+    // Every parallel step of the audit runs on the planned threads, and no
+    // more (`--threads`, or fewer to fit `--max-memory`).
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(plan.threads).build()?;
     let done = AtomicBool::new(false);
     let decoded = std::thread::scope(|scope| {
         let ticker = options.progress.then(|| scope.spawn(|| show_progress(&counters, table.len() as u64, &done)));
-        let decoded = decode_all(&table, &scanner, &decode_options, &move || git2::Repository::open(&open_path));
+        let open_repo = move || git2::Repository::open(&open_path);
+        let decoded = pool.install(|| decode_all(&table, &scanner, &decode_options, &open_repo));
         done.store(true, Ordering::Relaxed);
         if let Some(ticker) = ticker {
             ticker.thread().unpark();
@@ -126,7 +131,9 @@ pub fn audit(repo: &GitRepo, detector: &Detector, options: &AuditOptions) -> Res
     release_freed_memory();
     phases.end("graph");
     let hits = scanner.hits.into_inner().unwrap_or_else(|e| e.into_inner());
-    let mut findings = table.with_bounded_pages(FILE_PAGES_LIMIT, || {
+    // Attribution reads few pages, all over the pack, and holds the most
+    // memory of any phase: its pages are kept to 32 MiB.
+    let mut findings = table.with_bounded_pages(file_pages_limit.min(32 << 20), || {
         attribute(&AttributionInput {
             repo,
             detector,
@@ -135,6 +142,7 @@ pub fn audit(repo: &GitRepo, detector: &Detector, options: &AuditOptions) -> Res
             hits: &hits,
             refs: &refs,
             all_objects: options.all_objects,
+            pool: &pool,
         })
     });
     phases.end("attribution");
@@ -189,9 +197,6 @@ pub fn audit(repo: &GitRepo, detector: &Detector, options: &AuditOptions) -> Res
     };
     Ok(ScanOutcome { findings, skipped, stats, notes, ..ScanOutcome::default() })
 }
-
-/// Resident pack pages above this are given back to the page cache.
-const FILE_PAGES_LIMIT: u64 = 32 << 20;
 
 fn unreadable(path: String, detail: String) -> Skip {
     Skip { path, reason: SkipReason::Unreadable, detail }

@@ -4,8 +4,9 @@
 //!
 //! The memory model (measured on spring-boot's history, 1.35M objects,
 //! 80k commits, 979k trees with 8.1M entries; README "Performance"):
-//! - the delta tree of the pack being decoded: 48 bytes per object of that
-//!   pack, plus 4 bytes per object while it is sorted;
+//! - the delta forest of the pack being decoded: 20 bytes per object of
+//!   that pack (pack order, offsets, children grouped by base), 28 while
+//!   it is being built;
 //! - the object graph: 24 bytes per commit, 12 per tree and 4 per tree
 //!   entry (about 36 bytes per object on real histories), plus 6 bytes per
 //!   object to find them;
@@ -15,17 +16,18 @@
 //! - the pack indexes, mapped and resident (28 bytes per object), and a
 //!   finer fan-out table over them (about 1 byte per object);
 //! - mapped pack data pages: bounded by a watcher that gives them back to
-//!   the page cache (32 MiB);
+//!   the page cache ([`file_pages_limit`]: at most 96 MiB);
 //! - attribution: proportional to the trees on the way to a matched blob.
 //!
-//! Only threads can be traded: the delta tree and the graph are the floor.
+//! Only threads can be traded: the delta forest and the graph are the floor.
 //! When the budget is below the floor the audit still runs, on one thread,
 //! and says so.
 
 use super::super::source::git::objects::ObjectTable;
 
-/// Bytes the delta tree keeps per object of the pack being decoded.
-const DELTA_TREE_PER_OBJECT: u64 = 52;
+/// Bytes the delta forest keeps per object of the pack being decoded
+/// (at its peak, while being built).
+const DELTA_FOREST_PER_OBJECT: u64 = 28;
 /// Bytes the graph keeps per object of the store (commits, trees, entries).
 const GRAPH_PER_OBJECT: u64 = 42;
 /// What one decode thread holds with ordinary blobs.
@@ -50,8 +52,16 @@ pub fn floor(table: &ObjectTable, resident: u64, file_pages_limit: u64) -> u64 {
     resident
         + indexes
         + file_pages_limit.min(data)
-        + DELTA_TREE_PER_OBJECT * largest_pack
+        + DELTA_FOREST_PER_OBJECT * largest_pack
         + GRAPH_PER_OBJECT * table.len() as u64
+}
+
+/// Resident pack data pages above this are given back to the page cache:
+/// a quarter of the budget, at most 96 MiB. Giving pages back costs time
+/// (the walk faults back in what it still needs: at 32 MiB, spring-boot's
+/// audit spent ~1 s more in the kernel than at 96).
+pub fn file_pages_limit(budget: u64) -> u64 {
+    (budget / 4).clamp(4 << 20, 96 << 20)
 }
 
 /// The thread count that fits `budget` above `floor`.

@@ -139,30 +139,31 @@ impl<'a> TreeWalk<'a> {
     /// (walked one by one, in the order commits reach them, they took 0.93 s
     /// of one thread on 318k relevant trees of a 1.35M-object history).
     /// Trees not in a pack are left to be read when first walked.
-    pub fn prefetch(&mut self, mut trees: Vec<Id>) {
+    pub fn prefetch(&mut self, mut trees: Vec<Id>, pool: &rayon::ThreadPool) {
         use rayon::prelude::*;
         let (table, relevant) = (self.table, self.relevant);
         trees.retain(|&t| self.node_of[t as usize] == UNRESOLVED);
         let mut located: Vec<((usize, u64), Id)> =
             trees.into_iter().filter_map(|t| table.location(t).map(|at| (at, t))).collect();
-        located.par_sort_unstable();
+        pool.install(|| located.par_sort_unstable());
         // In waves, so what is read but not yet interned stays small; each
         // task reads a contiguous run of the pack.
         for wave in located.chunks(PREFETCH_WAVE) {
-            let per_task = wave.len().div_ceil(rayon::current_num_threads() * 4).max(256);
-            let read: Vec<RawEntries> = wave
-                .par_chunks(per_task)
-                .map(|run| {
-                    let mut reader = PackReader::new(table);
-                    let (mut buffer, mut raw) = (Vec::new(), RawEntries::default());
-                    for &(_, tree) in run {
-                        if reader.read(tree, &mut buffer) == Some(gix_object::Kind::Tree) {
-                            raw.add_tree(tree, &buffer, table, relevant);
+            let per_task = wave.len().div_ceil(pool.current_num_threads() * 4).max(256);
+            let read: Vec<RawEntries> = pool.install(|| {
+                wave.par_chunks(per_task)
+                    .map(|run| {
+                        let mut reader = PackReader::new(table);
+                        let (mut buffer, mut raw) = (Vec::new(), RawEntries::default());
+                        for &(_, tree) in run {
+                            if reader.read(tree, &mut buffer) == Some(gix_object::Kind::Tree) {
+                                raw.add_tree(tree, &buffer, table, relevant);
+                            }
                         }
-                    }
-                    raw
-                })
-                .collect();
+                        raw
+                    })
+                    .collect()
+            });
             for raw in &read {
                 let mut from = 0;
                 for &(tree, to) in &raw.trees {
@@ -349,6 +350,11 @@ impl Runs {
             }
         }
         Runs(merged)
+    }
+
+    /// The runs: (first position, length).
+    pub fn runs(&self) -> &[(u32, u32)] {
+        &self.0
     }
 
     pub fn first(&self) -> Option<u32> {

@@ -59,7 +59,11 @@ impl Buckets {
 
     fn find(&self, index: &gix_pack::index::File, oid: &oid) -> Option<u32> {
         let b = (prefix(oid) >> self.shift) as usize;
-        (self.starts[b]..self.starts[b + 1]).find(|&i| index.oid_at_index(i) == oid)
+        // Fixed-size arrays compare inline (a slice compare is a call to
+        // `memcmp`, which took as long as the rest of the lookup).
+        let wanted: &[u8; 20] = oid.as_bytes().try_into().ok()?;
+        (self.starts[b]..self.starts[b + 1])
+            .find(|&i| <&[u8; 20]>::try_from(index.oid_at_index(i).as_bytes()).is_ok_and(|have| have == wanted))
     }
 }
 

@@ -283,8 +283,9 @@ fn traverse_pack(
 ) -> Result<(), String> {
     let forest = pack_walk::Forest::new(pack)?;
     // With several packs, an object may be in more than one: it is
-    // processed from the first that holds it (its id is that pack's).
-    let several_packs = shared.table.packs.len() > 1;
+    // processed from the first that holds it (its id is that pack's), so
+    // only a pack after the first may hold copies to skip.
+    let may_hold_copies = pack.base > 0;
     let failed = pack_walk::walk(
         pack,
         &forest,
@@ -293,7 +294,7 @@ fn traverse_pack(
         || Worker { shared, local: Local::default(), children: Vec::new() },
         |worker, i, kind, data| {
             let id = pack.base + i;
-            if several_packs && worker.shared.table.id(pack.index.oid_at_index(i)) != Some(id) {
+            if may_hold_copies && worker.shared.table.id(pack.index.oid_at_index(i)) != Some(id) {
                 worker.shared.mark_decoded(id); // done: not an unreadable object
             } else {
                 worker.process(id, kind, data);
