@@ -6,7 +6,8 @@
 # `benches/git_history.sh --large`, or directly.
 #
 # WHAT IT MEASURES, on each history
-#   - wall (median of RUNS) and peak RSS (GNU time's %M, max over the runs) of
+#   - wall and CPU (medians of RUNS rounds, the four commands in turn in
+#     each round) and peak RSS (GNU time's %M, max over the runs) of
 #         leakhound git --threads N --format json REPO
 #     against  git -C REPO cat-file --batch-all-objects --batch
 #     Targets: wall <= 0.5x, peak <= 0.75x cat-file's peak.
@@ -62,28 +63,45 @@ generate() {  # generate OBJECTS: prints the repository path
     echo "$dir"
 }
 
-# run_once CMD...: sets LAST_S (wall seconds) and LAST_KB (peak RSS).
+# run_once CMD...: sets LAST_S (wall seconds), LAST_CPU (user + system
+# seconds) and LAST_KB (peak RSS).
 run_once() {
     local rc=0
-    /usr/bin/time -o "$BENCH_DIR/large.time" -f '%e %M' "$@" >/dev/null 2>/dev/null || rc=$?
+    /usr/bin/time -o "$BENCH_DIR/large.time" -f '%e %U %S %M' "$@" >/dev/null 2>/dev/null || rc=$?
     ((rc <= 1)) || die "$* exited with $rc"
-    read -r LAST_S LAST_KB < <(tail -n 1 "$BENCH_DIR/large.time")
+    local user sys
+    read -r LAST_S user sys LAST_KB < <(tail -n 1 "$BENCH_DIR/large.time")
+    LAST_CPU=$(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }')
 }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 max() { printf '%s\n' "$@" | sort -g | tail -n 1; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
-# measure NAME CMD...: RUNS runs after a warm-up; sets NAME_S, NAME_KB.
-measure() {
-    local name=$1; shift
-    local s=() kb=() i
-    run_once "$@"
+# measure_all NAME=CMD...: one warm-up each, then RUNS rounds in which every
+# command runs once, in turn (a shared machine's drift then falls on all of
+# them alike, not on whichever ran in a slow minute); sets NAME_S, NAME_CPU
+# (medians) and NAME_KB (max).
+measure_all() {
+    local -A s=() cpu=() kb=()
+    local entry name i
+    for entry in "$@"; do eval "run_once ${entry#*=}"; done
     for ((i = 0; i < RUNS; i++)); do
-        run_once "$@"; s+=("$LAST_S"); kb+=("$LAST_KB")
+        for entry in "$@"; do
+            name=${entry%%=*}
+            eval "run_once ${entry#*=}"
+            s[$name]+=" $LAST_S"; cpu[$name]+=" $LAST_CPU"; kb[$name]+=" $LAST_KB"
+        done
     done
-    printf -v "${name}_S" '%s' "$(median "${s[@]}")"
-    printf -v "${name}_KB" '%s' "$(max "${kb[@]}")"
+    for entry in "$@"; do
+        name=${entry%%=*}
+        # shellcheck disable=SC2086
+        printf -v "${name}_S" '%s' "$(median ${s[$name]})"
+        # shellcheck disable=SC2086
+        printf -v "${name}_CPU" '%s' "$(median ${cpu[$name]})"
+        # shellcheck disable=SC2086
+        printf -v "${name}_KB" '%s' "$(max ${kb[$name]})"
+    done
 }
 
 check_planted() {  # check_planted PLANTED_JSON REPORT_JSON
@@ -107,17 +125,19 @@ bench_repo() {  # bench_repo LABEL REPO [PLANTED_JSON]
     LEAKHOUND_MEMORY_PHASES=1 "$LEAKHOUND" git --threads "$THREADS" --format json "$repo" >"$report" 2>"$report.phases" || true
     sed 's/^/  /' "$report.phases"
     if [[ -n $planted ]]; then check_planted "$planted" "$report" || status=1; fi
-    measure CAT git -C "$repo" cat-file --batch-all-objects --batch
-    measure LH "$LEAKHOUND" git --threads "$THREADS" --format json "$repo"
-    measure ONE "$LEAKHOUND" git --threads 1 --format json "$repo"
-    measure RAW "$LEAKHOUND" git --no-decode --threads "$THREADS" --format json "$repo"
-    printf '  %-36s %9s %12s\n' "" "wall (s)" "peak (MiB)"
-    printf '  %-36s %9s %12s\n' "git cat-file --batch-all-objects" "$CAT_S" "$((CAT_KB / 1024))"
-    printf '  %-36s %9s %12s\n' "leakhound git --threads $THREADS" "$LH_S" "$((LH_KB / 1024))"
-    printf '  %-36s %9s %12s\n' "leakhound git --threads 1" "$ONE_S" "$((ONE_KB / 1024))"
-    printf '  %-36s %9s %12s\n' "leakhound git --no-decode" "$RAW_S" "$((RAW_KB / 1024))"
+    local q; q=$(printf '%q' "$repo")
+    local lh; lh=$(printf '%q' "$LEAKHOUND")
+    measure_all "CAT=git -C $q cat-file --batch-all-objects --batch" \
+        "LH=$lh git --threads $THREADS --format json $q" \
+        "ONE=$lh git --threads 1 --format json $q" \
+        "RAW=$lh git --no-decode --threads $THREADS --format json $q"
+    printf '  %-36s %9s %9s %12s\n' "" "wall (s)" "CPU (s)" "peak (MiB)"
+    printf '  %-36s %9s %9s %12s\n' "git cat-file --batch-all-objects" "$CAT_S" "$CAT_CPU" "$((CAT_KB / 1024))"
+    printf '  %-36s %9s %9s %12s\n' "leakhound git --threads $THREADS" "$LH_S" "$LH_CPU" "$((LH_KB / 1024))"
+    printf '  %-36s %9s %9s %12s\n' "leakhound git --threads 1" "$ONE_S" "$ONE_CPU" "$((ONE_KB / 1024))"
+    printf '  %-36s %9s %9s %12s\n' "leakhound git --no-decode" "$RAW_S" "$RAW_CPU" "$((RAW_KB / 1024))"
     echo "  wall / cat-file: $(ratio "$LH_S" "$CAT_S")x (target <= 0.5)   peak / cat-file: $(ratio "$LH_KB" "$CAT_KB")x (target <= 0.75)"
-    echo "  1 thread / $THREADS threads: $(ratio "$ONE_S" "$LH_S")x (target >= 1.6)   decoders on / --no-decode: $(ratio "$LH_S" "$RAW_S")x (target <= 1.15)"
+    echo "  1 thread / $THREADS threads: $(ratio "$ONE_S" "$LH_S")x (target >= 1.6)   decoders on / --no-decode: $(ratio "$LH_S" "$RAW_S")x wall, $(ratio "$LH_CPU" "$RAW_CPU")x CPU (target <= 1.15)"
     PEAK_KB[$objects]=$LH_KB
 }
 

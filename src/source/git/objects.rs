@@ -295,10 +295,15 @@ pub struct PackReader<'t> {
 
 impl<'t> PackReader<'t> {
     pub fn new(table: &'t ObjectTable) -> PackReader<'t> {
+        PackReader::with_cache(table, 8 << 20)
+    }
+
+    /// A reader whose delta-base cache holds up to `cache_bytes`.
+    pub fn with_cache(table: &'t ObjectTable, cache_bytes: usize) -> PackReader<'t> {
         PackReader {
             table,
             inflate: gix_zlib::Inflate::default(),
-            cache: gix_pack::cache::lru::MemoryCappedHashmap::new(8 * 1024 * 1024),
+            cache: gix_pack::cache::lru::MemoryCappedHashmap::new(cache_bytes),
         }
     }
 
