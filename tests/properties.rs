@@ -77,3 +77,16 @@ proptest! {
         prop_assert_eq!(b[0].line, lines_before.len() + 1);
     }
 }
+
+/// The case `fingerprints_do_not_move_with_lines` once drew: an OpenAI
+/// project key whose random characters after the `T3BlbkFJ` infix continued
+/// a descending run every other byte (`l k J` + `I h G`), which the
+/// fixture-shape filter took for a pasted pattern.
+#[test]
+fn a_key_continuing_its_infix_in_a_strided_run_is_reported() {
+    let key = common::key("openai-project", 8084375499139744496);
+    assert!(key.contains("T3BlbkFJ1IUhyG"), "{key}");
+    let found = detector().findings(format!("OPENAI_API_KEY={key}\n").as_bytes(), "app.env");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].rule_id, "openai-project-key");
+}

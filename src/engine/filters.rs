@@ -332,9 +332,13 @@ fn is_placeholder(rule: &Rule, secret: &[u8]) -> bool {
 /// tokens (Bedrock, Slack config tokens) would trip them by chance.
 const MAX_FIXTURE_CHECK_LEN: usize = 200;
 
-/// An ascending or descending run in every other byte (`A1B2C3D4E5F6`).
+/// Runs in both halves of an interleaving (`A1B2C3D4E5F6`: `ABCDEF` and
+/// `123456`; `x1x2x3x4x5x6`). Both, because one stride's run happens by
+/// chance next to a fixed infix: OpenAI's `T3BlbkFJ` gives `l k J`, and a
+/// random key continuing with `I h G` would have been dropped (~1 key in
+/// 30,000).
 fn has_strided_run(body: &[u8]) -> bool {
-    (0..2).any(|offset| {
+    (0..2).all(|offset| {
         let every_other: Vec<u8> = body.iter().skip(offset).step_by(2).copied().collect();
         has_run(&every_other)
     })
@@ -419,6 +423,9 @@ mod tests {
         assert!(!has_run(b"k9Q2mZ7pL4"));
         assert!(has_run(b"xaBcDeFy"));
         assert!(has_strided_run(b"A1B2C3D4E5F6G7"));
+        assert!(has_strided_run(b"x1x2x3x4x5x6x7"));
+        // One stride's run alone is chance (a real OpenAI key's infix).
+        assert!(!has_strided_run(b"T3BlbkFJ1IUhyG2GiKu8Wjf"));
         assert!(has_repeated_block(b"0123abcdQWERzxcv0123abcdQWERzxcv"));
         assert!(!has_repeated_block(b"k9Q2mZ7pL4vB8nX3k9Q2mZ7pL4vB8nY"));
     }
