@@ -1,9 +1,11 @@
 //! Git as a source: the whole history (`packs` decodes every object once,
-//! `graph` records commits and trees, `objects` indexes the store), a
-//! commit range, and the staged changes (`diff`).
+//! walking each pack's delta forest in `pack_walk` and applying deltas in
+//! `delta`; `graph` records commits and trees, `objects` indexes the
+//! store), a commit range, and the staged changes (`diff`).
 //!
 //! `git2` is the repository layer (opening, refs, per-object reads, diffs);
-//! `gix-pack` decodes pack files in bulk. See DESIGN.md for why both.
+//! `gix-pack` reads pack indexes and entries for the bulk decode. See
+//! DESIGN.md for why both.
 
 pub mod delta;
 pub mod diff;
