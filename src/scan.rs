@@ -78,14 +78,14 @@ impl BlobSink for Collector<'_> {
     }
 
     fn part(&self, path: &str, bytes: &[u8], start: PartStart) {
-        if start == (PartStart { line: 1, column: 1 }) {
+        if start == (PartStart { line: 1, column: 1, overlap: 0 }) {
             self.files.fetch_add(1, Ordering::Relaxed);
             self.notes.lock().unwrap_or_else(|e| e.into_inner()).push(format!(
                 "{path}: larger than --max-file-size: scanned in parts, for keys in plain text and binary strings only \
                  (encodings and archives are decoded only in files under the limit)"
             ));
         }
-        self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        self.bytes.fetch_add((bytes.len() - start.overlap.min(bytes.len())) as u64, Ordering::Relaxed);
         let mut found = self.detector.part_findings(bytes, path);
         if found.is_empty() {
             return;

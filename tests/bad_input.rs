@@ -660,4 +660,5 @@ fn a_60_mb_log_over_the_size_limit_is_read_in_parts_and_its_last_key_found() {
     assert_eq!(f["path"], "app.log");
     assert_eq!(f["line"].as_u64(), Some(n as u64 + 1), "the line counts across parts");
     assert_eq!(run.doc["findings"].as_array().unwrap().len(), 1, "parts overlap without double reports");
+    assert_eq!(run.doc["stats"]["bytes_scanned"].as_u64(), Some(text.len() as u64), "overlaps are counted once");
 }

@@ -189,7 +189,7 @@ const OVERLAP: usize = 4 << 10;
 /// one ended: the size limit bounds memory and decoding, not detection.
 fn read_parts(mut file: File, display: &str, sink: &dyn BlobSink) -> std::io::Result<()> {
     let mut buf: Vec<u8> = Vec::with_capacity(PART + OVERLAP);
-    let mut at = PartStart { line: 1, column: 1 };
+    let mut at = PartStart { line: 1, column: 1, overlap: 0 };
     loop {
         let wanted = (PART + OVERLAP).saturating_sub(buf.len()) as u64;
         let read = (&mut file).take(wanted).read_to_end(&mut buf)?;
@@ -211,11 +211,14 @@ fn read_parts(mut file: File, display: &str, sink: &dyn BlobSink) -> std::io::Re
         // line) OVERLAP bytes back.
         let from = cut.saturating_sub(OVERLAP);
         let start = memchr::memchr(b'\n', &buf[from..cut.saturating_sub(1)]).map_or(from, |i| from + i + 1);
+        let overlap = cut - start;
         at = match memchr::memrchr(b'\n', &buf[..start]) {
-            Some(nl) => {
-                PartStart { line: at.line + memchr::memchr_iter(b'\n', &buf[..start]).count(), column: start - nl }
-            }
-            None => PartStart { line: at.line, column: at.column + start },
+            Some(nl) => PartStart {
+                line: at.line + memchr::memchr_iter(b'\n', &buf[..start]).count(),
+                column: start - nl,
+                overlap,
+            },
+            None => PartStart { line: at.line, column: at.column + start, overlap },
         };
         buf.drain(..start);
     }

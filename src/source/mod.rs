@@ -27,6 +27,9 @@ pub trait BlobSink: Sync {
 pub struct PartStart {
     pub line: usize,
     pub column: usize,
+    /// Bytes at the start of the part that the previous part held too (a
+    /// key across the cut is whole in one of them): counted once.
+    pub overlap: usize,
 }
 
 /// Reads at most `max + 1` bytes of `reader` into `buf` (cleared first), so
