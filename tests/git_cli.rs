@@ -129,6 +129,45 @@ fn packed_and_loose_repositories_give_the_same_findings() {
     assert_eq!(findings(&loose), findings(&packed));
 }
 
+/// The pack walk shares delta trees between threads (work stealing): the
+/// audit must find the same keys, blobs and commits on 1 thread as on 8,
+/// on a history whose file versions form delta chains 20+ deep (each
+/// version changes one line of the one before).
+#[test]
+fn deep_delta_chains_decode_the_same_on_one_thread_and_on_eight() {
+    let mut repo = Repo::new();
+    let mut lines: Vec<String> = (0..200).map(|m| format!("setting_{m} = {}", m * 7919 % 1000)).collect();
+    for n in 0..80u64 {
+        let at = (n as usize * 37) % 200;
+        lines[at] = if n % 10 == 3 {
+            format!("TOKEN_{n}={}", key("stripe-live", 100 + n))
+        } else {
+            format!("setting_{at} = changed in {n}")
+        };
+        repo.commit("app/config.env", &(lines.join("\n") + "\n"), &format!("edit {n}"));
+        if n % 20 == 0 {
+            repo.commit(&format!("lib/part{n}.env"), &format!("K={}\n", key("openai-project", n)), "add part");
+        }
+    }
+    repo.git(&["gc", "-q", "--aggressive"]);
+    let idx = fs::read_dir(repo.path.join(".git/objects/pack"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "idx"))
+        .unwrap();
+    let stats = repo.git(&["verify-pack", "-v", idx.to_str().unwrap()]);
+    assert!(stats.contains("chain length = 20:"), "no long delta chains:\n{stats}");
+    let (code_one, one) = run_json(&["git", "--threads", "1", "."], &repo.path);
+    let (code_eight, eight) = run_json(&["git", "--threads", "8", "."], &repo.path);
+    assert_eq!((code_one, code_eight), (1, 1));
+    assert_eq!(findings(&one).len(), 8 + 4, "{:#?}", findings(&one));
+    assert_eq!(findings(&one), findings(&eight));
+    for stat in ["files_scanned", "bytes_scanned", "errors"] {
+        assert_eq!(one["stats"][stat], eight["stats"][stat], "{stat}");
+    }
+    assert_eq!(one["stats"]["errors"], 0);
+}
+
 #[test]
 fn range_mode_reports_only_what_the_range_added() {
     let mut repo = Repo::new();
