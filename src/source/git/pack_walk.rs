@@ -256,12 +256,25 @@ fn decode(
     }
 }
 
+/// The most deflate can shrink data: a 258-byte match in about two bits
+/// (1032:1), plus zlib's header and checksum.
+const MAX_INFLATE_RATIO: u64 = 1032;
+
 fn inflate_into(
     inflate: &mut gix_zlib::Inflate,
     compressed: &[u8],
     size: usize,
     out: &mut Vec<u8>,
 ) -> Result<(), String> {
+    // A header may claim any size, and memory is reserved (and zeroed) for
+    // it before inflating: a claim the entry's bytes cannot hold is
+    // corruption, not a terabyte to allocate.
+    if size as u64 > (compressed.len() as u64).saturating_mul(MAX_INFLATE_RATIO).saturating_add(64) {
+        return Err(format!(
+            "header claims {size} bytes, more than its {} compressed bytes can hold",
+            compressed.len()
+        ));
+    }
     out.clear();
     out.try_reserve_exact(size).map_err(|_| format!("object of {size} bytes too large to hold"))?;
     out.resize(size, 0);
@@ -271,4 +284,46 @@ fn inflate_into(
         return Err(format!("inflated to {written} bytes, header says {size}"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pack entry header: type and size, 4 bits then 7 per byte.
+    fn header(kind: u8, mut size: u64) -> Vec<u8> {
+        let mut bytes = vec![(kind << 4) | (size & 0x0f) as u8];
+        size >>= 4;
+        while size > 0 {
+            *bytes.last_mut().unwrap() |= 0x80;
+            bytes.push((size & 0x7f) as u8);
+            size >>= 7;
+        }
+        bytes
+    }
+
+    fn zlib(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(data).unwrap();
+        z.finish().unwrap()
+    }
+
+    #[test]
+    fn whole_objects_inflate_and_false_sizes_are_errors_not_allocations() {
+        let (mut inflate, mut scratch, mut out) = (gix_zlib::Inflate::default(), Vec::new(), Vec::new());
+        let blob = b"K=sk-test\n".repeat(100);
+        let entry = [header(3, blob.len() as u64), zlib(&blob)].concat();
+        assert_eq!(decode(&entry, 12, None, &mut inflate, &mut scratch, &mut out), Ok(Kind::Blob));
+        assert_eq!(out, blob);
+        // A terabyte claimed by a 12-byte stream: refused before any allocation.
+        let lie = [header(3, 1 << 40), zlib(b"tiny")].concat();
+        let err = decode(&lie, 12, None, &mut inflate, &mut scratch, &mut out).unwrap_err();
+        assert!(err.contains("more than its"), "{err}");
+        // Zeros compress about 1000:1 and still inflate.
+        let zeros = vec![0u8; 4 << 20];
+        let entry = [header(3, zeros.len() as u64), zlib(&zeros)].concat();
+        assert_eq!(decode(&entry, 12, None, &mut inflate, &mut scratch, &mut out), Ok(Kind::Blob));
+        assert_eq!(out.len(), zeros.len());
+    }
 }
