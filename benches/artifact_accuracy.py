@@ -238,15 +238,19 @@ def bplist(pairs):
     return b"bplist00" + body + bytes(offsets) + trailer
 
 
+def leb128(n):
+    """Unsigned LEB128: WebAssembly's sizes and protobuf's varints alike."""
+    out = b""
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out += bytes([byte | (0x80 if n else 0)])
+        if not n:
+            return out
+
+
 def wasm(data):
     """A WebAssembly module: one memory, one active data segment at 1024."""
-    def leb(n):
-        out = b""
-        while True:
-            byte, n = n & 0x7F, n >> 7
-            out += bytes([byte | (0x80 if n else 0)])
-            if not n:
-                return out
+    leb = leb128
     section = lambda sid, payload: bytes([sid]) + leb(len(payload)) + payload
     memory = section(5, b"\x01\x00\x01")
     segment = b"\x00\x41" + leb(1024) + b"\x0b" + leb(len(data)) + data
@@ -270,14 +274,7 @@ def asar(files):
 def crx3(zip_data):
     """CRX3: magic, version, header length, a CrxFileHeader protobuf (an
     RSA proof: public key and signature; the signed header data), the zip."""
-    def varint(v):
-        out = b""
-        while True:
-            byte, v = v & 0x7F, v >> 7
-            out += bytes([byte | (0x80 if v else 0)])
-            if not v:
-                return out
-    field = lambda num, payload: varint((num << 3) | 2) + varint(len(payload)) + payload
+    field = lambda num, payload: leb128((num << 3) | 2) + leb128(len(payload)) + payload
     proof = field(1, os.urandom(294)) + field(2, os.urandom(256))
     header = field(2, proof) + field(10000, field(1, os.urandom(16)))
     return b"Cr24" + struct.pack("<II", 3, len(header)) + header + zip_data

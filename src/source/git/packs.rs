@@ -101,9 +101,9 @@ struct Worker<'s, 'a> {
     children: Vec<Id>,
 }
 
-impl Clone for Worker<'_, '_> {
-    fn clone(&self) -> Self {
-        Worker { shared: self.shared, local: Local::default(), children: Vec::new() }
+impl<'s, 'a> Worker<'s, 'a> {
+    fn new(shared: &'s Shared<'a>) -> Self {
+        Worker { shared, local: Local::default(), children: Vec::new() }
     }
 }
 
@@ -291,7 +291,7 @@ fn traverse_pack(
         &forest,
         threads,
         interrupt,
-        || Worker { shared, local: Local::default(), children: Vec::new() },
+        || Worker::new(shared),
         |worker, i, kind, data| {
             let id = pack.base + i;
             if may_hold_copies && worker.shared.table.id(pack.index.oid_at_index(i)) != Some(id) {
@@ -318,13 +318,7 @@ fn salvage_pack(pack: &super::objects::Pack, shared: &Shared<'_>, interrupt: &At
     let end = pack.base + pack.index.num_objects();
     let pending: Vec<Id> = (pack.base..end).filter(|&id| !shared.is_decoded(id)).collect();
     pending.par_iter().for_each_init(
-        || {
-            (
-                PackReader::new(shared.table),
-                Worker { shared, local: Local::default(), children: Vec::new() },
-                Vec::new(),
-            )
-        },
+        || (PackReader::new(shared.table), Worker::new(shared), Vec::new()),
         |(reader, worker, buffer), &id| {
             if interrupt.load(Ordering::Relaxed) {
                 return;
@@ -349,7 +343,7 @@ fn decode_loose(
     let problems: Vec<(String, String)> = loose
         .par_iter()
         .map_init(
-            || (open_repo().ok(), Worker { shared, local: Local::default(), children: Vec::new() }),
+            || (open_repo().ok(), Worker::new(shared)),
             |(repo, worker), (id, oid)| {
                 let Some(repo) = repo else {
                     return Some((oid.to_string(), "cannot open the repository".to_string()));
